@@ -1,0 +1,39 @@
+# Two commands on a fresh Debian machine, as root:
+#   make up    — start Asterisk + controller + web (foreground; Ctrl-C stops all of it)
+#   make test  — install what is missing and run every test
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: up test deps lint typecheck unit bench flows-check clean
+
+deps:
+	@./scripts/install-deps.sh
+
+up: deps
+	$(BIN)/ivr up
+
+lint: deps
+	$(BIN)/ruff check ivr acd tests bench
+	$(BIN)/ruff format --check ivr acd tests bench
+
+typecheck: deps
+	$(BIN)/mypy
+
+flows-check: deps
+	$(BIN)/ivr flows check
+
+test: deps
+	$(BIN)/ruff check ivr acd tests bench
+	$(BIN)/mypy
+	$(BIN)/ivr flows check
+	$(BIN)/pytest -q -p no:cacheprovider
+
+unit: deps
+	$(BIN)/pytest -q -m "not asterisk"
+
+bench: deps
+	$(BIN)/python -m bench.capacity
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""Automatic call distribution: agents, skills, queues, routing, metrics."""

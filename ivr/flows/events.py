@@ -1,0 +1,78 @@
+"""Events: what the call session feeds into the pure flow engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CallStarted:
+    """First event of every call."""
+
+
+@dataclass(frozen=True)
+class PlaybackDone:
+    play_id: str
+    stopped: bool = False  # True when barge-in or StopPlayback cut it short
+
+
+@dataclass(frozen=True)
+class DtmfReceived:
+    digit: str  # one of 0-9 * # A-D
+
+
+@dataclass(frozen=True)
+class SpeechRecognized:
+    text: str
+    confidence: float
+    lang: str
+
+
+@dataclass(frozen=True)
+class TimerFired:
+    name: str
+
+
+@dataclass(frozen=True)
+class LookupDone:
+    request_id: str
+    ok: bool
+    status: int | None
+    data: dict[str, Any] | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class QueueDone:
+    """``outcome``: answered (agent took it and the agent leg ended), timeout, no_agents, unknown_queue."""
+
+    queue: str
+    outcome: str
+    agent: str | None = None
+
+
+@dataclass(frozen=True)
+class TransferDone:
+    target: str
+    outcome: str  # answered | busy | no_answer | failed
+
+
+@dataclass(frozen=True)
+class RecordingDone:
+    name: str
+    duration_s: float
+    ok: bool
+
+
+Event = (
+    CallStarted
+    | PlaybackDone
+    | DtmfReceived
+    | SpeechRecognized
+    | TimerFired
+    | LookupDone
+    | QueueDone
+    | TransferDone
+    | RecordingDone
+)

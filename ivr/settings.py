@@ -1,0 +1,96 @@
+"""Site settings, read once from the environment.
+
+Every setting has an ``IVR_*`` environment variable; defaults suit ``make up`` on one machine.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}={raw!r} is not a whole number") from exc
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}={raw!r} is not a number") from exc
+
+
+class SettingsError(ValueError):
+    """A setting has a value the system cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    # Asterisk
+    pbx_mode: str  # "auto" | "root" | "system" | "external"
+    pbx_root: Path
+    ari_url: str
+    ari_user: str
+    ari_password: str | None  # None: generated and kept in data_dir/secrets.json
+    ari_app: str
+    sip_port: int
+    http_port_ari: int
+    # Controller
+    http_host: str
+    http_port: int
+    admin_token: str | None
+    db_url: str
+    flows_dir: Path | None
+    default_flow: str
+    site_name: str
+    ring_cycle_s: float  # one ring (on + off); Japan 3 s, North America 6 s
+    answer_target_rings: int
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def answer_target_s(self) -> float:
+        return self.ring_cycle_s * self.answer_target_rings
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        data_dir = Path(_env("IVR_DATA_DIR", str(PROJECT_ROOT / "var"))).resolve()
+        ari_port = _env_int("IVR_ARI_PORT", 8088)
+        flows_dir = os.environ.get("IVR_FLOWS_DIR")
+        return cls(
+            data_dir=data_dir,
+            pbx_mode=_env("IVR_PBX", "auto"),
+            pbx_root=Path(_env("IVR_PBX_ROOT", "/var/cache/ivr/asterisk-root")),
+            ari_url=_env("IVR_ARI_URL", f"http://127.0.0.1:{ari_port}"),
+            ari_user=_env("IVR_ARI_USER", "ivr"),
+            ari_password=os.environ.get("IVR_ARI_PASSWORD") or None,
+            ari_app=_env("IVR_ARI_APP", "ivr"),
+            sip_port=_env_int("IVR_SIP_PORT", 5060),
+            http_port_ari=ari_port,
+            http_host=_env("IVR_HTTP_HOST", "127.0.0.1"),
+            http_port=_env_int("IVR_HTTP_PORT", 8080),
+            admin_token=os.environ.get("IVR_ADMIN_TOKEN") or None,
+            db_url=_env("IVR_DB_URL", f"sqlite+aiosqlite:///{data_dir / 'ivr.db'}"),
+            flows_dir=Path(flows_dir) if flows_dir else None,
+            default_flow=_env("IVR_DEFAULT_FLOW", "shop"),
+            site_name=_env("IVR_SITE_NAME", "Demo Shop"),
+            ring_cycle_s=_env_float("IVR_RING_CYCLE_S", 3.0),
+            answer_target_rings=_env_int("IVR_ANSWER_TARGET_RINGS", 3),
+        )
