@@ -1,0 +1,169 @@
+"""``CallRecorder``: non-blocking write-behind for call sessions.
+
+``submit(write)`` returns at once. One writer task applies writes strictly in submission order.
+When the database fails (connection lost, locked, timed out) the failed write stays at the head of
+the queue and is retried with exponential backoff; the queue is kept (bounded, but large). One
+warning is logged per outage, not per write, and one info line when the database is back.
+A write that fails for a non-database reason (a bug, bad data) is logged and dropped so it cannot
+block every later write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from ivr.store.calls import CallStore, StoreClosedError
+
+log = logging.getLogger(__name__)
+
+Write = Callable[[CallStore], Awaitable[object]]
+"""A write: given the store, apply one change, e.g. ``lambda s: s.node_entered(cid, "menu", now)``."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Errors worth retrying: the database is unreachable, locked, slow, or not open yet."""
+    transient = (OperationalError, PoolTimeoutError, OSError, TimeoutError, StoreClosedError)
+    if isinstance(exc, transient):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+class CallRecorder:
+    def __init__(
+        self,
+        store: CallStore,
+        *,
+        max_pending: int = 100_000,
+        min_backoff_s: float = 0.05,
+        max_backoff_s: float = 5.0,
+        write_timeout_s: float = 30.0,
+    ) -> None:
+        self.store = store
+        self.max_pending = max_pending
+        self.min_backoff_s = min_backoff_s
+        self.max_backoff_s = max_backoff_s
+        self.write_timeout_s = write_timeout_s
+        self._queue: deque[Write] = deque()
+        self._wakeup = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+        self._outage = False
+        self._dropped_full = 0
+        self.dropped = 0
+        """Writes dropped: queue full, or failed for a non-database reason."""
+
+    @property
+    def pending(self) -> int:
+        """Writes not yet applied (including one in flight)."""
+        return len(self._queue)
+
+    @property
+    def healthy(self) -> bool:
+        """False while the writer is retrying through a database outage."""
+        return not self._outage
+
+    def submit(self, write: Write) -> bool:
+        """Queue a write; never blocks. False when it was refused (recorder closed or queue full)."""
+        if self._closed:
+            log.error("write submitted to a closed CallRecorder; dropped")
+            self.dropped += 1
+            return False
+        if len(self._queue) >= self.max_pending:
+            if self._dropped_full == 0:
+                log.error("call recorder queue full (%d pending); dropping new writes", len(self._queue))
+            self._dropped_full += 1
+            self.dropped += 1
+            return False
+        self._queue.append(write)
+        self._idle.clear()
+        self._wakeup.set()
+        self._ensure_writer()
+        return True
+
+    def _ensure_writer(self) -> asyncio.Task[None]:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="call-recorder")
+        return self._task
+
+    async def run(self) -> None:
+        """Start the writer now (``submit`` also starts it on first use) and wait while it runs.
+
+        Cancelling ``run`` does not stop the writer; ``close()`` does."""
+        await asyncio.shield(self._ensure_writer())
+
+    async def flush(self, timeout: float | None = None) -> bool:  # noqa: ASYNC109 - contract
+        """Wait until every submitted write is applied. False if ``timeout`` passed first."""
+        try:
+            async with asyncio.timeout(timeout):
+                await self._idle.wait()
+        except TimeoutError:
+            return False
+        return True
+
+    async def close(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109 - contract
+        """Stop accepting writes, try to drain for ``timeout`` seconds, then stop the writer."""
+        self._closed = True
+        drained = await self.flush(timeout)
+        if not drained:
+            log.warning("call recorder closed with %d writes not applied", len(self._queue))
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                if not task.cancelled():
+                    raise
+
+    async def _run(self) -> None:
+        backoff = self.min_backoff_s
+        while True:
+            if not self._queue:
+                self._idle.set()
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            write = self._queue[0]
+            try:
+                async with asyncio.timeout(self.write_timeout_s):
+                    await write(self.store)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if is_transient(exc):
+                    if not self._outage:
+                        self._outage = True
+                        log.warning(
+                            "database unavailable (%s); holding %d writes and retrying",
+                            _short(exc),
+                            len(self._queue),
+                        )
+                    await asyncio.sleep(backoff * random.uniform(0.8, 1.2))
+                    backoff = min(backoff * 2, self.max_backoff_s)
+                    continue
+                log.exception("call store write failed and was dropped")
+                self.dropped += 1
+                self._queue.popleft()
+                continue
+            self._queue.popleft()
+            backoff = self.min_backoff_s
+            if self._outage:
+                self._outage = False
+                log.info("database back; %d writes still queued", len(self._queue))
+            if self._dropped_full and len(self._queue) < self.max_pending:
+                log.warning("call recorder queue has room again after dropping %d writes", self._dropped_full)
+                self._dropped_full = 0
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]

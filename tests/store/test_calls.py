@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from ivr.store import CallStore, default_db_url
+
+T0 = datetime(2025, 3, 1, 9, 0, 0, tzinfo=UTC)
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+async def test_open_runs_migrations_and_sets_wal(tmp_path: Path) -> None:
+    store = CallStore(default_db_url(tmp_path / "nested"))
+    await store.open()
+    assert await store.ping()
+    await store.close()
+    db = tmp_path / "nested" / "ivr.db"
+    with sqlite3.connect(db) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        version = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        mode = conn.execute("PRAGMA journal_mode").fetchone()
+    assert {"calls", "call_path", "call_inputs", "offers", "callbacks", "survey_results"} <= tables
+    assert version == ("0001",)
+    assert mode == ("wal",)
+
+
+async def test_reopen_keeps_data_and_skips_applied_migrations(tmp_path: Path) -> None:
+    store = CallStore(default_db_url(tmp_path))
+    await store.open()
+    await store.call_started("c1", "ch1", "100", "A", "200", "shop", T0)
+    await store.close()
+    store = CallStore(default_db_url(tmp_path))
+    await store.open()
+    assert [c["id"] for c in await store.list_calls()] == ["c1"]
+    await store.close()
+
+
+async def test_full_lifecycle_in_api_shape(store: CallStore) -> None:
+    await store.call_started("c1", "chan-1", "0312345678", "山田 太郎", "0501234", "shop", at(0))
+    await store.call_answered("c1", at(0.4))
+    await store.node_entered("c1", "welcome", at(0.5))
+    await store.node_entered("c1", "menu", at(3))
+    await store.input_taken("c1", "menu", "dtmf", "2", False, at(5))
+    await store.node_entered("c1", "card", at(5.1))
+    await store.input_taken("c1", "card", "dtmf", "************1234", True, at(9))
+    await store.node_entered("c1", "menu", at(9.5))
+    await store.input_taken("c1", "menu", "speech", "order status", False, at(12))
+    await store.node_entered("c1", "to_agent", at(12.1))
+    await store.queue_entered("c1", "orders", at(12.2))
+    await store.offer_started("c1", "alice", at(13))
+    await store.offer_ended("c1", "alice", at(28), "rona")
+    await store.offer_started("c1", "bob", at(28.5))
+    await store.offer_answered("c1", "bob", at(33))
+    await store.offer_ended("c1", "bob", at(33), "answered")
+    await store.survey_answered("c1", 5, at(200), question="csat")
+    cb = await store.callback_requested("c1", "0312345678", "tomorrow 10:00", "re: order 42", at(190))
+    await store.call_ended("c1", at(210), "completed", 16)
+
+    [call] = await store.list_calls()
+    assert call == await store.get_call("c1")
+    assert call["id"] == "c1"
+    assert call["caller"] == {"number": "0312345678", "name": "山田 太郎"}
+    assert call["dialed"] == "0501234"
+    assert call["flow"] == "shop"
+    assert call["started_at"] == "2025-03-01T09:00:00Z"
+    assert call["answered_at"] == "2025-03-01T09:00:00.400000Z"
+    assert call["ended_at"] == "2025-03-01T09:03:30Z"
+    assert call["path"] == ["welcome", "menu", "card", "menu", "to_agent"]
+    assert call["inputs"] == [
+        {"kind": "dtmf", "value": "2", "node": "menu", "sensitive": False, "at": "2025-03-01T09:00:05Z"},
+        {
+            "kind": "dtmf",
+            "value": "************1234",
+            "node": "card",
+            "sensitive": True,
+            "at": "2025-03-01T09:00:09Z",
+        },
+        {
+            "kind": "speech",
+            "value": "order status",
+            "node": "menu",
+            "sensitive": False,
+            "at": "2025-03-01T09:00:12Z",
+        },
+    ]
+    assert call["queue"] == "orders"
+    assert call["agent"] == "bob"
+    assert call["offers"] == [
+        {
+            "agent": "alice",
+            "ring_started_at": "2025-03-01T09:00:13Z",
+            "answered_at": None,
+            "ended_at": "2025-03-01T09:00:28Z",
+            "outcome": "rona",
+        },
+        {
+            "agent": "bob",
+            "ring_started_at": "2025-03-01T09:00:28.500000Z",
+            "answered_at": "2025-03-01T09:00:33Z",
+            "ended_at": "2025-03-01T09:00:33Z",
+            "outcome": "answered",
+        },
+    ]
+    assert call["ring_to_answer_s"] == 4.5
+    assert call["rings"] == 1.5  # 3 s ring cycle
+    assert call["outcome"] == "completed"
+    assert call["hangup_cause"] == "16"
+    assert await store.survey_results("c1") == [
+        {"question": "csat", "score": 5, "at": "2025-03-01T09:03:20Z"}
+    ]
+    [callback] = await store.list_callbacks()
+    assert callback["id"] == cb
+    assert callback["status"] == "pending"
+    assert callback["preferred_time"] == "tomorrow 10:00"
+    assert await store.set_callback_status(cb, "done")
+    assert (await store.list_callbacks(status="done"))[0]["id"] == cb
+
+
+async def test_record_exists_from_first_write(store: CallStore) -> None:
+    await store.node_entered("adopted", "menu", at(1))
+    call = await store.get_call("adopted")
+    assert call is not None
+    assert call["path"] == ["menu"]
+    assert call["started_at"] == "2025-03-01T09:00:01Z"
+    assert call["caller"] == {"number": None, "name": None}
+    assert call["offers"] == [] and call["ring_to_answer_s"] is None and call["rings"] is None
+
+
+async def test_newest_first_and_limit(store: CallStore) -> None:
+    for i in range(5):
+        await store.call_started(f"c{i}", f"ch{i}", "1", "n", "2", "shop", at(i))
+    assert [c["id"] for c in await store.list_calls(limit=3)] == ["c4", "c3", "c2"]
+    with pytest.raises(ValueError):
+        await store.list_calls(limit=0)
+
+
+async def test_times_are_utc_whatever_zone_is_given(store: CallStore) -> None:
+    tokyo = timezone(timedelta(hours=9))
+    await store.call_started("c1", "ch", "1", "n", "2", "shop", datetime(2025, 3, 1, 18, 0, tzinfo=tokyo))
+    call = await store.get_call("c1")
+    assert call is not None and call["started_at"] == "2025-03-01T09:00:00Z"
+    with pytest.raises(ValueError, match="naive"):
+        await store.call_answered("c1", datetime(2025, 3, 1, 9, 0))
+
+
+async def test_find_open_call_by_channel(store: CallStore) -> None:
+    await store.call_started("old", "chan-x", "1", "n", "2", "shop", at(0))
+    await store.call_ended("old", at(5), "completed", "normal")
+    assert await store.find_open_call_by_channel("chan-x") is None
+    await store.call_started("new", "chan-x", "1", "n", "2", "shop", at(10))
+    await store.node_entered("new", "menu", at(11))
+    await store.node_entered("new", "card", at(12))
+    found = await store.find_open_call_by_channel("chan-x")
+    assert found is not None
+    assert (found.id, found.flow, found.last_node, found.channel_id) == ("new", "shop", "card", "chan-x")
+    assert found.started_at == at(10) and found.answered_at is None
+    await store.call_started("bare", "chan-y", None, None, None, None, at(20))
+    bare = await store.find_open_call_by_channel("chan-y")
+    assert bare is not None and bare.last_node is None and bare.flow is None
+    assert await store.get_call("missing") is None
+
+
+async def test_hostile_names_stored_verbatim(store: CallStore) -> None:
+    names = ['"; DROP TABLE calls; --', "<script>alert(1)</script>", 'O\'Brien "Bob"', "山田", "%s %(x)s ?"]
+    for i, name in enumerate(names):
+        await store.call_started(f"c{i}", f"ch{i}", "1", name, "2", "shop", at(i))
+    got = {c["id"]: c["caller"]["name"] for c in await store.list_calls()}
+    assert got == {f"c{i}": name for i, name in enumerate(names)}
+
+
+async def test_ping_false_when_closed(tmp_path: Path) -> None:
+    store = CallStore(default_db_url(tmp_path))
+    assert not await store.ping()
+    await store.open()
+    assert await store.ping()
+    await store.close()
+    assert not await store.ping()
