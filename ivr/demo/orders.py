@@ -1,0 +1,46 @@
+"""A demo order service the shipped ``shop`` flow looks orders up in (``GET /demo/orders/{number}``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+DEMO_ORDERS: dict[str, dict[str, Any]] = {
+    "4271": {
+        "status": "shipped",
+        "status_text": {"ja": "発送済みです", "en": "shipped"},
+        "eta": "2025-06-03",
+        "items": 2,
+    },
+    "1234": {
+        "status": "processing",
+        "status_text": {"ja": "準備中です", "en": "being prepared"},
+        "eta": "2025-06-06",
+        "items": 1,
+    },
+    "5555": {
+        "status": "delivered",
+        "status_text": {"ja": "お届け済みです", "en": "delivered"},
+        "eta": None,
+        "items": 3,
+    },
+}
+
+
+def order_json(number: str) -> dict[str, Any] | None:
+    order = DEMO_ORDERS.get(number)
+    return None if order is None else {"number": number, **order}
+
+
+async def _get_order(request: web.Request) -> web.Response:
+    number = request.match_info["number"]
+    body = order_json(number)
+    if body is None:
+        return web.json_response({"error": "not_found", "number": number}, status=404)
+    return web.json_response(body)
+
+
+def add_demo_routes(app: web.Application) -> None:
+    """Mount ``GET /demo/orders/{number}`` on ``app``."""
+    app.router.add_get("/demo/orders/{number}", _get_order)

@@ -1,0 +1,260 @@
+"""What every verb is: immutable, shared by all calls; per-call data lives in ``VerbCtx``."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from ivr.flows.commands import CancelTimer, Command, ListenSpeech, Play, StartTimer, StopPlayback
+from ivr.flows.events import Event, PlaybackDone, TimerFired
+from ivr.flows.prompts import Prompt
+from ivr.flows.promptspec import ALL_LANGS, PromptText
+
+RelPath = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A labelled edge to another node of the same flow; ``path`` is where the target is written."""
+
+    label: str
+    target: str
+    path: RelPath
+
+
+@dataclass(frozen=True)
+class Sink:
+    """Where a call leaves the flow (drawn as a sink): queue, transfer, hangup, voicemail, callback."""
+
+    kind: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Stay:
+    pass
+
+
+@dataclass(frozen=True)
+class Go:
+    node: str
+
+
+@dataclass(frozen=True)
+class Finish:
+    """End this (sub)flow. At the top level the call is hung up (unless ``hung_up`` already)."""
+
+    outcome: str | None = None
+    hung_up: bool = False
+
+
+@dataclass(frozen=True)
+class Enter:
+    """Run another flow, then continue at ``return_to`` (or finish when None)."""
+
+    flow: str
+    return_to: str | None
+
+
+Transition = Stay | Go | Finish | Enter
+STAY = Stay()
+
+
+@dataclass
+class Result:
+    commands: list[Command] = field(default_factory=list)
+    transition: Transition = STAY
+
+
+@dataclass(frozen=True)
+class CheckEnv:
+    """What semantic checks may consult."""
+
+    languages: tuple[str, ...]
+    queues: frozenset[str]
+    departments: Mapping[str, str]
+
+
+class VerbCtx:
+    """One call's view while a node runs. Mutates the call state the engine gave it (a private copy)."""
+
+    def __init__(self, state: Any, node_id: str, now: datetime) -> None:
+        self.state = state
+        self.node_id = node_id
+        self.now = now
+
+    # --- data ---
+    @property
+    def lang(self) -> str:
+        return str(self.state.lang)
+
+    @property
+    def vars(self) -> dict[str, str]:
+        v: dict[str, str] = self.state.vars
+        return v
+
+    @property
+    def local(self) -> dict[str, Any]:
+        loc: dict[str, Any] = self.state.local
+        return loc
+
+    def mark_sensitive(self, var: str) -> None:
+        if var not in self.state.sensitive_vars:
+            self.state.sensitive_vars.append(var)
+
+    def next_id(self, prefix: str) -> str:
+        self.state.counter += 1
+        return f"{prefix}{self.state.counter}"
+
+    def render(self, spec: PromptText | None) -> tuple[Prompt, ...]:
+        return () if spec is None else spec.render(self.lang, self.vars)
+
+    # --- playback ---
+    def play(self, prompts: tuple[Prompt, ...], *, barge_in: bool = True) -> Play:
+        play_id = self.next_id("play-")
+        self.local["play"] = play_id
+        return Play(play_id, prompts, barge_in)
+
+    @property
+    def playing(self) -> bool:
+        return self.local.get("play") is not None
+
+    def is_my_playback(self, event: Event) -> bool:
+        if isinstance(event, PlaybackDone) and event.play_id == self.local.get("play"):
+            self.local["play"] = None
+            return True
+        return False
+
+    def stop_playback(self) -> list[Command]:
+        play_id = self.local.get("play")
+        self.local["play"] = None
+        return [StopPlayback(play_id)] if play_id else []
+
+    # --- timers (names are scoped to this node entry) ---
+    def _timer_name(self, name: str) -> str:
+        return f"{self.node_id}#{self.state.entry_seq}:{name}"
+
+    def start_timer(self, name: str, seconds: float) -> StartTimer:
+        timers: list[str] = self.local.setdefault("timers", [])
+        if name not in timers:
+            timers.append(name)
+        return StartTimer(self._timer_name(name), float(seconds))
+
+    def cancel_timer(self, name: str) -> list[Command]:
+        timers: list[str] = self.local.setdefault("timers", [])
+        if name in timers:
+            timers.remove(name)
+            return [CancelTimer(self._timer_name(name))]
+        return []
+
+    def fired(self, event: Event, name: str) -> bool:
+        if isinstance(event, TimerFired) and event.name == self._timer_name(name):
+            timers: list[str] = self.local.setdefault("timers", [])
+            if name in timers:
+                timers.remove(name)
+                return True
+        return False
+
+    # --- speech ---
+    def listen(self, words: tuple[str, ...]) -> list[Command]:
+        if not words:
+            return []
+        self.local["listening"] = True
+        return [ListenSpeech(self.lang, words)]
+
+    def cleanup(self) -> list[Command]:
+        """Stop everything this node started: playback, timers, speech recognition."""
+        cmds: list[Command] = self.stop_playback()
+        for name in list(self.local.get("timers", [])):
+            cmds += self.cancel_timer(name)
+        if self.local.pop("listening", False):
+            cmds.append(ListenSpeech(self.lang, ()))
+        return cmds
+
+
+def normalise(text: str) -> str:
+    """Case- and width-insensitive form for matching spoken words (ＯＲＤＥＲ == order)."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in folded if not unicodedata.category(ch).startswith(("P", "Z", "C")))
+
+
+def words_for(words: Mapping[str, tuple[str, ...]], lang: str) -> tuple[str, ...]:
+    return tuple(words.get(lang, ())) + tuple(words.get(ALL_LANGS, ()))
+
+
+def speech_matches(text: str, word: str) -> bool:
+    said, want = normalise(text), normalise(word)
+    if not want:
+        return False
+    return said == want or (len(want) >= 2 and want in said)
+
+
+class Verb:
+    """Base of all verbs. Subclasses set ``type_name``, ``schema`` (JSON Schema properties) and
+    ``required``; ``__init__`` receives the node's already schema-checked mapping."""
+
+    type_name: ClassVar[str] = ""
+    waits_for_input: ClassVar[bool] = False
+    schema: ClassVar[dict[str, Any]] = {}
+    required: ClassVar[tuple[str, ...]] = ()
+    description: ClassVar[str] = ""
+
+    def __init__(self, node_id: str, spec: Mapping[str, Any]) -> None:
+        self.node_id = node_id
+        self.spec = spec
+
+    # run time
+    def start(self, ctx: VerbCtx) -> Result:
+        raise NotImplementedError
+
+    def on_event(self, ctx: VerbCtx, event: Event) -> Result:
+        return Result()
+
+    def cancel(self, ctx: VerbCtx) -> list[Command]:
+        return ctx.cleanup()
+
+    # static analysis
+    def waits(self) -> bool:
+        """Whether this node waits for caller input (for the "loop that never waits" check)."""
+        return self.waits_for_input
+
+    def targets(self) -> list[Edge]:
+        return []
+
+    def sinks(self) -> list[Sink]:
+        return []
+
+    def prompt_fields(self) -> list[tuple[RelPath, PromptText]]:
+        return []
+
+    def template_fields(self) -> list[tuple[RelPath, str]]:
+        return [(p, t) for p, spec in self.prompt_fields() for t in spec.templates()]
+
+    def defined_vars(self) -> set[str]:
+        """Variables this node sets; a name ending in ``.`` is a prefix (lookup results)."""
+        return set()
+
+    def check(self, env: CheckEnv) -> list[tuple[RelPath, str]]:
+        return []
+
+    # helpers for subclasses
+    def _prompt(self, key: str) -> PromptText | None:
+        raw = self.spec.get(key)
+        return None if raw is None else PromptText.parse(raw)
+
+    def _edge(self, label: str, key: str) -> list[Edge]:
+        target = self.spec.get(key)
+        return [Edge(label, str(target), (key,))] if target is not None else []
+
+    def _next(self) -> Transition:
+        target = self.spec.get("next")
+        return Go(str(target)) if target is not None else Finish()
+
+
+PROMPT_SCHEMA: dict[str, Any] = {"$ref": "#/$defs/prompt"}
+WORDS_SCHEMA: dict[str, Any] = {"$ref": "#/$defs/words"}
+NODE_REF: dict[str, Any] = {"type": "string", "description": "id of a node in this flow"}
+SECONDS: dict[str, Any] = {"type": "number", "exclusiveMinimum": 0}

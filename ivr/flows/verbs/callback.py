@@ -1,0 +1,82 @@
+"""``callback``: record a callback request (number and preferred time, chosen by key or voice)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from ivr.flows.commands import CallbackRequested, OutcomeSet
+from ivr.flows.promptspec import PromptText, parse_words, render_template
+from ivr.flows.verbs._choice import CHOICE_SCHEMA, ChoiceVerb, Option
+from ivr.flows.verbs.base import NODE_REF, WORDS_SCHEMA, Edge, RelPath, Result, Sink, VerbCtx
+
+
+class Callback(ChoiceVerb):
+    type_name = "callback"
+    description = "Ask for a preferred time (`times`), record a callback request, then `next`."
+    schema: ClassVar[dict[str, Any]] = {
+        **CHOICE_SCHEMA,
+        "number": {"type": "string", "description": "template; default {caller.number}"},
+        "times": {
+            "type": "object",
+            "propertyNames": {"pattern": "^[0-9*#]$"},
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["value"],
+                "properties": {"value": {"type": "string"}, "words": WORDS_SCHEMA},
+            },
+        },
+        "note": {"type": "string"},
+        "next": NODE_REF,
+    }
+    required = ("prompt",)
+    default_retries = 1
+
+    def waits(self) -> bool:
+        return bool(self.spec.get("times"))
+
+    def options(self) -> list[Option]:
+        return [
+            Option(str(k), parse_words(t.get("words")), str(t["value"]))
+            for k, t in self.spec.get("times", {}).items()
+        ]
+
+    def _request(self, ctx: VerbCtx, preferred: str | None) -> Result:
+        number = render_template(str(self.spec.get("number", "{caller.number}")), ctx.vars)
+        note = self.spec.get("note")
+        return Result(
+            [
+                CallbackRequested(number, preferred, None if note is None else str(note)),
+                OutcomeSet("callback"),
+            ],
+            self._next(),
+        )
+
+    def start(self, ctx: VerbCtx) -> Result:
+        if not self.options():  # nothing to ask: just say the prompt and record
+            ctx.local["plain"] = True
+            return Result([ctx.play(ctx.render(self._prompt("prompt")), barge_in=False)])
+        return super().start(ctx)
+
+    def on_event(self, ctx: VerbCtx, event: Any) -> Result:
+        if ctx.local.get("plain"):
+            return self._request(ctx, None) if ctx.is_my_playback(event) else Result()
+        return super().on_event(ctx, event)
+
+    def on_choice(self, ctx: VerbCtx, option: Option) -> Result:
+        return self._request(ctx, option.value)
+
+    def on_failure(self, ctx: VerbCtx) -> Result:
+        return self._request(ctx, None)
+
+    def template_fields(self) -> list[tuple[RelPath, str]]:
+        return [*super().template_fields(), (("number",), str(self.spec.get("number", "{caller.number}")))]
+
+    def prompt_fields(self) -> list[tuple[RelPath, PromptText]]:
+        return super().prompt_fields()
+
+    def targets(self) -> list[Edge]:
+        return self._edge("next", "next")
+
+    def sinks(self) -> list[Sink]:
+        return [] if "next" in self.spec else [Sink("callback", "callback request")]

@@ -1,0 +1,51 @@
+"""``voicemail``: play a prompt, record the caller's message, then `next` (or finish)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from ivr.flows.commands import OutcomeSet, RecordMessage
+from ivr.flows.events import Event, RecordingDone
+from ivr.flows.promptspec import PromptText
+from ivr.flows.verbs.base import NODE_REF, PROMPT_SCHEMA, SECONDS, Edge, RelPath, Result, Sink, Verb, VerbCtx
+
+
+class Voicemail(Verb):
+    type_name = "voicemail"
+    description = "Record a message (after `prompt` and a beep), then `next`."
+    schema: ClassVar[dict[str, Any]] = {
+        "prompt": PROMPT_SCHEMA,
+        "max_seconds": SECONDS,
+        "beep": {"type": "boolean"},
+        "next": NODE_REF,
+    }
+    required = ("prompt",)
+
+    def start(self, ctx: VerbCtx) -> Result:
+        return Result([ctx.play(ctx.render(self._prompt("prompt")), barge_in=False)])
+
+    def on_event(self, ctx: VerbCtx, event: Event) -> Result:
+        if ctx.is_my_playback(event):
+            name = f"vm-{ctx.state.call_id}-{ctx.next_id('')}"
+            ctx.local["recording"] = name
+            max_s = float(self.spec.get("max_seconds", 120))
+            return Result([RecordMessage(name, max_s, bool(self.spec.get("beep", True)))])
+        if isinstance(event, RecordingDone) and event.name == ctx.local.get("recording"):
+            ctx.local["recording"] = None
+            ctx.vars["voicemail.name"] = event.name
+            cmds = [OutcomeSet("voicemail")] if event.ok else []
+            return Result(list(cmds), self._next())
+        return Result()
+
+    def prompt_fields(self) -> list[tuple[RelPath, PromptText]]:
+        p = self._prompt("prompt")
+        return [(("prompt",), p)] if p else []
+
+    def defined_vars(self) -> set[str]:
+        return {"voicemail.name"}
+
+    def targets(self) -> list[Edge]:
+        return self._edge("next", "next")
+
+    def sinks(self) -> list[Sink]:
+        return [Sink("voicemail", "voicemail")]
