@@ -47,10 +47,12 @@ class Settings:
     # Asterisk
     pbx_mode: str  # "auto" | "root" | "system" | "external"
     pbx_root: Path
+    pbx_name: str  # instance name: several Asterisks may run from one root (tests beside `make up`)
     ari_url: str
     ari_user: str
     ari_password: str | None  # None: generated and kept in data_dir/secrets.json
     ari_app: str
+    ari_wait_s: float  # how long start-up waits for ARI to answer before giving up
     sip_port: int
     http_port_ari: int
     # Controller
@@ -61,6 +63,8 @@ class Settings:
     flows_dir: Path | None
     default_flow: str
     site_name: str
+    rtp_start: int
+    rtp_end: int
     ring_cycle_s: float  # one ring (on + off); Japan 3 s, North America 6 s
     answer_target_rings: int
     extra: dict[str, str] = field(default_factory=dict)
@@ -78,10 +82,12 @@ class Settings:
             data_dir=data_dir,
             pbx_mode=_env("IVR_PBX", "auto"),
             pbx_root=Path(_env("IVR_PBX_ROOT", "/var/cache/ivr/asterisk-root")),
+            pbx_name=_env("IVR_PBX_NAME", "main"),
             ari_url=_env("IVR_ARI_URL", f"http://127.0.0.1:{ari_port}"),
             ari_user=_env("IVR_ARI_USER", "ivr"),
             ari_password=os.environ.get("IVR_ARI_PASSWORD") or None,
             ari_app=_env("IVR_ARI_APP", "ivr"),
+            ari_wait_s=_env_float("IVR_ARI_WAIT_S", 30.0),
             sip_port=_env_int("IVR_SIP_PORT", 5060),
             http_port_ari=ari_port,
             http_host=_env("IVR_HTTP_HOST", "127.0.0.1"),
@@ -91,6 +97,8 @@ class Settings:
             flows_dir=Path(flows_dir) if flows_dir else None,
             default_flow=_env("IVR_DEFAULT_FLOW", "shop"),
             site_name=_env("IVR_SITE_NAME", "Demo Shop"),
+            rtp_start=_env_int("IVR_RTP_START", 20000),
+            rtp_end=_env_int("IVR_RTP_END", 20999),
             ring_cycle_s=_env_float("IVR_RING_CYCLE_S", 3.0),
             answer_target_rings=_env_int("IVR_ANSWER_TARGET_RINGS", 3),
         )

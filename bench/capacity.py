@@ -1,0 +1,429 @@
+"""Capacity: our controller over ARI vs a dialplan-only IVR on the same Asterisk.
+
+``python -m bench.capacity`` (``make bench``) starts one private Asterisk, ramps SIPp callers
+against the dialplan IVR (``bench-dialplan``) and then against the controller running
+``bench/flows/bench.yaml`` (``bench-ari``), samples CPU and the controller's latency, prints a
+table and writes it to ``docs/benchmarks.md``. Everything it starts is stopped by pid, also on
+Ctrl-C or failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import csv
+import datetime as dt
+import os
+import re
+import shlex
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from bench.cpu import CpuProbe
+from bench.levels import (
+    DEFAULT_LEVELS,
+    QUICK_CALLS,
+    QUICK_LEVELS,
+    CpuSample,
+    LevelPlan,
+    LevelResult,
+    parse_levels,
+    plan_level,
+    plateau_cpu,
+    should_continue,
+)
+from bench.report import CONTROLLER, DIALPLAN, RunInfo, markdown_report, summary_lines, text_table
+from bench.stack import BenchPbx, Controllers, start_bench_pbx
+from ivr.testing.sipp import SippError, caller_pcap, start_sipp
+from ivr.testing.stack import ControllerProcess
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DOCS_PATH = PROJECT_ROOT / "docs" / "benchmarks.md"
+SERVICES = {DIALPLAN: "bench-dialplan", CONTROLLER: "bench-ari"}
+TARGETS = (DIALPLAN, CONTROLLER)
+KEYED = "4271#"
+EXPECTED = "4271"
+LEAD_SILENCE_S = 2.5  # the greeting (hello-world, 1.4 s) ends before the first key in both IVRs
+TRAILING_SILENCE_S = 1.0
+RECV_TIMEOUT_S = 30.0
+API_LIMIT = 500  # GET /api/calls returns at most this many calls
+DIALPLAN_READ = re.compile(r"bench-dialplan read (\S*)\s*$")
+FALLBACK_CALL_S = 9.0
+
+
+class BenchError(RuntimeError):
+    """The benchmark cannot run (setup failed, an IVR does not work at all)."""
+
+
+# --- pure helpers ------------------------------------------------------------------------------
+def open_calls_from_stats(text: str) -> int:
+    """``CurrentCall`` of the last row of SIPp's ``-trace_stat`` CSV (0 when there is none yet)."""
+    rows = [r for r in csv.reader(text.splitlines(), delimiter=";") if r]
+    if len(rows) < 2 or "CurrentCall" not in rows[0]:
+        return 0
+    index = rows[0].index("CurrentCall")
+    try:
+        return int(rows[-1][index])
+    except (IndexError, ValueError):
+        return 0
+
+
+def dialplan_reads(lines: Sequence[str]) -> list[str]:
+    """The digits the dialplan IVR logged as read (``Log(NOTICE,bench-dialplan read …)``)."""
+    return [m.group(1) for line in lines if (m := DIALPLAN_READ.search(line))]
+
+
+def caller_number(target: str, concurrency: int) -> str:
+    """A caller number unique to one level of one target, so its calls can be found in the API."""
+    return f"{TARGETS.index(target) + 7}{concurrency:05d}"
+
+
+def read_back(call: dict[str, Any]) -> bool:
+    """A controller call that collected the keyed digits and reached the read-back node."""
+    values = [str(i.get("value")) for i in call.get("inputs") or [] if isinstance(i, dict)]
+    return EXPECTED in values and "readback" in (call.get("path") or [])
+
+
+def machine() -> tuple[int, str]:
+    nproc = len(os.sched_getaffinity(0))
+    model = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return nproc, model
+
+
+# --- one level ---------------------------------------------------------------------------------
+class Bench:
+    def __init__(self, pbx: BenchPbx, controllers: Controllers, pcap: Path, workdir: Path) -> None:
+        self.pbx = pbx
+        self.controllers = controllers
+        self.pcap = pcap
+        self.workdir = workdir
+
+    def _asterisk_pid(self) -> int:
+        pid = self.pbx.pid
+        if pid is None:
+            raise BenchError(f"Asterisk is not running any more; see {self.pbx.pbx.log_dir}")
+        return pid
+
+    async def run_level(self, target: str, plan: LevelPlan, *, tag: int | None = None) -> LevelResult:
+        """One SIPp run; ``tag`` (default: the level) makes the callers' number unique."""
+        controller = self.controllers.current if target == CONTROLLER else None
+        roots = {"asterisk": self._asterisk_pid()}
+        if controller is not None and controller.proc is not None:
+            roots["controller"] = controller.proc.pid
+        log_before = len(self.pbx.pbx.log_lines())
+        caller = caller_number(target, plan.concurrency if tag is None else tag)
+        sipp = await start_sipp(
+            "caller_waits_bye",
+            self.pbx.sip_target,
+            service=SERVICES[target],
+            keys={"caller": caller, "display": f"bench {target}"},
+            pcap=self.pcap,
+            calls=plan.calls,
+            rate=plan.rate,
+            limit=plan.concurrency,
+            timeout_s=plan.timeout_s,
+            recv_timeout_s=RECV_TIMEOUT_S,
+        )
+        samples: list[CpuSample] = []
+        try:
+            probe = CpuProbe({**roots, "sipp": sipp.pid})
+            stats_csv = sipp.workdir / "stats.csv"
+            while sipp.running:
+                await asyncio.sleep(1.0)
+                cores = probe.sample()
+                with contextlib.suppress(OSError):
+                    samples.append(CpuSample(open_calls_from_stats(stats_csv.read_text()), cores))
+            sipp_result = await sipp.wait()
+        except BaseException:
+            await sipp.stop()
+            raise
+        cpu, plateau_calls = plateau_cpu(samples, plan.concurrency)
+        result = LevelResult(
+            target=target,
+            plan=plan,
+            successful=sipp_result.successful,
+            failed=plan.calls - sipp_result.successful,
+            peak_open=max((s.open_calls for s in samples), default=0),
+            elapsed_s=sipp_result.elapsed_s,
+            cpu=cpu,
+            plateau_calls=plateau_calls,
+        )
+        if sipp_result.timed_out:
+            result.note = f"SIPp timed out with {sipp_result.open_calls} calls open"
+        elif sipp_result.failed and sipp_result.errors_tail.strip():
+            last = sipp_result.errors_tail.strip().splitlines()[-1]
+            result.note = f"SIPp: {last[:160]}"
+        if controller is not None:
+            await self._verify_controller(controller, caller, result)
+            self._latency(controller, result)
+        else:
+            await self._verify_dialplan(log_before, result)
+        return result
+
+    async def _verify_controller(
+        self, controller: ControllerProcess, caller: str, result: LevelResult
+    ) -> None:
+        """Wait for the level's call records to settle, then count the ones read back."""
+        wanted = min(result.successful, API_LIMIT)
+        mine: list[dict[str, Any]] = []
+        deadline = time.monotonic() + 20.0
+        while True:
+            calls = await asyncio.to_thread(controller.calls, API_LIMIT)
+            mine = [c for c in calls if (c.get("caller") or {}).get("number") == caller]
+            settled = sum(1 for c in mine if c.get("ended_at"))
+            if (settled >= wanted and sum(map(read_back, mine)) >= wanted) or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(1.0)
+        result.checked = len(mine)
+        result.verified = sum(1 for c in mine if read_back(c))
+        result.unverified = max(0, wanted - result.verified)
+        if result.unverified:
+            outcomes: dict[str, int] = {}
+            for c in mine:
+                if not read_back(c):
+                    key = str(c.get("outcome"))
+                    outcomes[key] = outcomes.get(key, 0) + 1
+            result.note = (result.note + "; " if result.note else "") + (
+                f"{result.unverified} calls not read back (outcomes of the others: {outcomes})"
+            )
+
+    async def _verify_dialplan(self, log_before: int, result: LevelResult) -> None:
+        deadline = time.monotonic() + 10.0
+        reads: list[str] = []
+        while True:
+            reads = dialplan_reads(self.pbx.pbx.log_lines()[log_before:])
+            if sum(r == EXPECTED for r in reads) >= result.successful or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.5)
+        result.checked = result.successful
+        result.verified = sum(r == EXPECTED for r in reads)
+        result.unverified = max(0, result.successful - result.verified)
+        if result.unverified:
+            others = sorted({r for r in reads if r != EXPECTED})[:5]
+            result.note = (result.note + "; " if result.note else "") + (
+                f"{result.unverified} calls not read back (other reads: {others})"
+            )
+
+    @staticmethod
+    def _latency(controller: ControllerProcess, result: LevelResult) -> None:
+        status, body = controller.get("/api/stats")
+        if status != 200 or not isinstance(body, dict):
+            result.note = (result.note + "; " if result.note else "") + f"/api/stats answered {status}"
+            return
+        result.p50_ms = body.get("event_to_command_p50_ms")
+        result.p99_ms = body.get("event_to_command_p99_ms")
+        result.latency_samples = int(body.get("latency_samples") or 0)
+
+    async def preflight(self, target: str) -> float:
+        """One call; proves the target reads back the digits. Returns the call's length."""
+        plan = LevelPlan(concurrency=1, calls=1, rate=1.0)
+        result = await self.run_level(target, plan, tag=0)
+        if not result.clean:
+            detail = ""
+            if target == CONTROLLER and self.controllers.current is not None:
+                detail = "\n--- controller log ---\n" + self.controllers.current.log_tail(40)
+            else:
+                detail = "\n--- Asterisk log ---\n" + "\n".join(self.pbx.pbx.log_lines()[-20:])
+            raise BenchError(
+                f"{target} IVR failed its first call (ok {result.successful}, read back "
+                f"{result.verified}; {result.note or 'no detail'}){detail}"
+            )
+        return result.elapsed_s
+
+    async def ramp(
+        self, target: str, plans: Sequence[LevelPlan], echo: Callable[[str], None]
+    ) -> list[LevelResult]:
+        results: list[LevelResult] = []
+        for plan in plans:
+            if target == CONTROLLER:
+                await asyncio.to_thread(self.controllers.restart)
+            echo(f"{target}: {plan.concurrency} concurrent, {plan.calls} calls at {plan.rate:g}/s …")
+            result = await self.run_level(target, plan)
+            results.append(result)
+            echo(
+                f"  ok {result.successful}/{plan.calls}, read back {result.verified}, peak open "
+                f"{result.peak_open}, cpu {', '.join(f'{k} {v:.2f}' for k, v in result.cpu.items())}"
+                + (f" — {result.note}" if result.note else "")
+            )
+            if not should_continue(results):
+                break
+        return results
+
+
+# --- the run -----------------------------------------------------------------------------------
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.capacity",
+        description="Capacity of the controller IVR vs a dialplan-only IVR on the same Asterisk.",
+    )
+    parser.add_argument(
+        "--levels",
+        help=f"comma-separated concurrency levels (default {','.join(map(str, DEFAULT_LEVELS))}; "
+        f"--quick: {','.join(map(str, QUICK_LEVELS))})",
+    )
+    parser.add_argument(
+        "--calls-per-level",
+        type=int,
+        help=f"calls placed per level (default 2 × the level; at least the level; --quick: {QUICK_CALLS})",
+    )
+    parser.add_argument("--quick", action="store_true", help="smoke check: small levels, few calls")
+    parser.add_argument(
+        "--targets",
+        default=",".join(TARGETS),
+        help="which IVRs, in order (default dialplan,controller)",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help=f"Markdown report path (default {DOCS_PATH.relative_to(PROJECT_ROOT)}; --quick writes none)",
+    )
+    parser.add_argument("--no-output", action="store_true", help="write no Markdown report")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
+    return parser.parse_args(argv)
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    raw_args = list(sys.argv[1:] if argv is None else argv)
+    args = parse_args(raw_args)
+    try:
+        levels = (
+            parse_levels(args.levels) if args.levels else (QUICK_LEVELS if args.quick else DEFAULT_LEVELS)
+        )
+        targets = tuple(t.strip() for t in args.targets.split(",") if t.strip())
+        unknown = [t for t in targets if t not in TARGETS]
+        if unknown or not targets:
+            raise ValueError(f"--targets must name {' and/or '.join(TARGETS)}, got {args.targets!r}")
+        if args.calls_per_level is not None and args.calls_per_level < 1:
+            raise ValueError("--calls-per-level must be at least 1")
+    except ValueError as exc:
+        print(f"bench.capacity: {exc}", file=sys.stderr)
+        return 2
+    calls = (
+        args.calls_per_level if args.calls_per_level is not None else (QUICK_CALLS if args.quick else None)
+    )
+    output = None if args.no_output else (args.output or (None if args.quick else DOCS_PATH))
+    command = shlex.join(["python", "-m", "bench.capacity", *raw_args])
+
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    workdir = Path(tempfile.mkdtemp(prefix="ivr-bench-"))
+    pbx: BenchPbx | None = None
+    controllers: Controllers | None = None
+    echo = print
+    try:
+        echo(f"work directory {workdir}; starting Asterisk …")
+        pbx = start_bench_pbx(workdir / "data", max_calls=max(levels))
+        controllers = Controllers(env=pbx.env, log_path=workdir / "controller.log")
+        pcap = caller_pcap(
+            workdir / "caller.pcap",
+            KEYED,
+            lead_silence_s=LEAD_SILENCE_S,
+            trailing_silence_s=TRAILING_SILENCE_S,
+        )
+        bench = Bench(pbx, controllers, pcap, workdir)
+        by_target, call_s = asyncio.run(_run(bench, targets, levels, calls, echo))
+        nproc, model = machine()
+        info = RunInfo(
+            command=command,
+            date=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            nproc=nproc,
+            cpu_model=model,
+            call_s=call_s,
+            pcap=f"{LEAD_SILENCE_S:g} s silence, DTMF `{KEYED}` (160 ms tones, 240 ms gaps), "
+            f"{TRAILING_SILENCE_S:g} s silence",
+        )
+        echo("")
+        for results in by_target.values():
+            echo(text_table(results))
+            echo("")
+        for line in summary_lines(by_target):
+            echo(line)
+        if output is not None:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(markdown_report(info, by_target))
+            echo(f"\nwrote {output}")
+        return 0
+    except (BenchError, SippError) as exc:
+        print(f"bench.capacity: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bench.capacity: interrupted; stopping what was started", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # no second interrupt during cleanup
+        _cleanup(controllers, pbx, workdir, keep=args.keep, echo=echo)
+        signal.signal(signal.SIGTERM, previous)
+
+
+async def _run(
+    bench: Bench,
+    targets: Sequence[str],
+    levels: Sequence[int],
+    calls: int | None,
+    echo: Callable[[str], None],
+) -> tuple[dict[str, list[LevelResult]], float]:
+    call_s = 0.0
+    if DIALPLAN in targets:
+        echo("dialplan: first call …")
+        call_s = await bench.preflight(DIALPLAN)
+    if CONTROLLER in targets:
+        echo("controller: starting, first call …")
+        await asyncio.to_thread(bench.controllers.restart)
+        controller_s = await bench.preflight(CONTROLLER)
+        call_s = call_s or controller_s
+    call_s = call_s or FALLBACK_CALL_S
+    echo(f"one call lasts {call_s:.1f} s")
+    plans = [plan_level(level, call_s=call_s, calls=calls) for level in levels]
+    by_target: dict[str, list[LevelResult]] = {}
+    for target in targets:
+        by_target[target] = await bench.ramp(target, plans, echo)
+        if target == CONTROLLER:
+            await asyncio.to_thread(bench.controllers.stop)
+    return by_target, call_s
+
+
+def _cleanup(
+    controllers: Controllers | None,
+    pbx: BenchPbx | None,
+    workdir: Path,
+    *,
+    keep: bool,
+    echo: Callable[[str], None],
+) -> None:
+    if controllers is not None:
+        try:
+            controllers.stop()
+        except Exception as exc:  # keep going: Asterisk must still be stopped
+            print(f"bench.capacity: stopping the controller: {exc}", file=sys.stderr)
+    if pbx is not None:
+        try:
+            pbx.stop()
+            if keep:
+                shutil.copytree(pbx.pbx.log_dir, workdir / "asterisk-log", dirs_exist_ok=True)
+            pbx.pbx.remove_files()
+        except Exception as exc:
+            print(f"bench.capacity: stopping Asterisk: {exc}", file=sys.stderr)
+    if keep:
+        echo(f"logs kept in {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,170 @@
+"""The controller process: ARI events → call sessions, the store, flows with hot reload, the web API.
+
+``Controller.run()`` expects an Asterisk to be reachable already (``ivr serve``); ``ivr up`` starts
+one first (``ivr.up``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from ivr.ari.client import AriClient
+from ivr.ari.errors import AriAuthError, AriConnectionError, AriError
+from ivr.ari.stream import EventStream
+from ivr.calls.manager import CallManager
+from ivr.calls.session import SessionDeps
+from ivr.calls.stats import LatencyStats
+from ivr.demo.orders import add_demo_routes
+from ivr.flows.loader import SHIPPED_DIR
+from ivr.flows.registry import FlowRegistry, UnknownFlow
+from ivr.settings import Settings
+from ivr.store.calls import CallStore
+from ivr.store.recorder import CallRecorder
+from ivr.tts.renderer import PromptRenderer
+from ivr.web.app import WebDeps, build_app
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(RuntimeError):
+    """The controller cannot start; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class MediaPaths:
+    """Where prompt files go on this host, and how Asterisk names them."""
+
+    sounds_dir: Path
+    media_uri: Callable[[Path], str]
+
+
+async def check_ari(ari: AriClient, url: str, user: str, *, wait_s: float) -> dict[str, Any]:
+    """``GET /asterisk/info`` until it answers or ``wait_s`` passes; a one-line error otherwise."""
+    deadline = asyncio.get_running_loop().time() + wait_s
+    while True:
+        try:
+            return await ari.asterisk.info()
+        except AriAuthError as exc:
+            raise StartupError(
+                f"ARI at {url} rejected user '{user}' ({exc.status}): set IVR_ARI_USER/IVR_ARI_PASSWORD "
+                "to an ari.conf user (ivr up writes its generated password to var/secrets.json)"
+            ) from exc
+        except AriConnectionError as exc:
+            if asyncio.get_running_loop().time() >= deadline:
+                raise StartupError(
+                    f"cannot reach ARI at {url}: is Asterisk running with http.conf enabled? "
+                    f"(set IVR_ARI_URL) — {exc}"
+                ) from exc
+        except AriError as exc:
+            raise StartupError(f"ARI at {url} answered with an error: {exc}") from exc
+        await asyncio.sleep(0.5)
+
+
+class Controller:
+    def __init__(self, settings: Settings, *, ari_password: str, admin_token: str, media: MediaPaths) -> None:
+        self.settings = settings
+        self._ari_password = ari_password
+        self._admin_token = admin_token
+        self._media = media
+        self.stats = LatencyStats()
+        self.ready = asyncio.Event()
+        self._stream: EventStream | None = None
+
+    def flow_dirs(self) -> list[Path]:
+        dirs = [SHIPPED_DIR]
+        if self.settings.flows_dir is not None:
+            dirs.append(self.settings.flows_dir)
+        return dirs
+
+    async def run(self) -> None:
+        s = self.settings
+        s.data_dir.mkdir(parents=True, exist_ok=True)
+        ari = AriClient(s.ari_url, s.ari_user, self._ari_password, s.ari_app)
+        store = CallStore(s.db_url)
+        http = aiohttp.ClientSession()
+        runner: web.AppRunner | None = None
+        tasks: list[asyncio.Task[Any]] = []
+        try:
+            await check_ari(ari, s.ari_url, s.ari_user, wait_s=s.ari_wait_s)
+            try:
+                await store.open()
+            except Exception as exc:
+                raise StartupError(f"database {s.db_url} is unusable: {exc} (set IVR_DB_URL)") from exc
+            registry = FlowRegistry(self.flow_dirs(), default_flow=s.default_flow)
+            for error in registry.errors():
+                log.error("flow error: %s", error)
+            try:
+                registry.get(s.default_flow)
+            except UnknownFlow as exc:
+                raise StartupError(
+                    f"default flow '{s.default_flow}' is not loaded (set IVR_DEFAULT_FLOW); "
+                    f"loaded: {', '.join(registry.names()) or 'none'}"
+                ) from exc
+            recorder = CallRecorder(store)
+            renderer = PromptRenderer(self._media.sounds_dir, self._media.media_uri)
+            deps = SessionDeps(ari=ari, recorder=recorder, renderer=renderer, http=http, stats=self.stats)
+            manager = CallManager(app=s.ari_app, registry=registry, deps=deps, store=store)
+            self._stream = stream = EventStream(ari, on_connect=manager.resync)
+
+            app = build_app(
+                WebDeps(
+                    store=store,
+                    admin_token=self._admin_token,
+                    ari_connected=lambda: stream.connected,
+                    flow_status=lambda: {
+                        "flows": registry.describe(),
+                        "errors": [e.as_dict() for e in registry.errors()],
+                    },
+                    controller_stats=self.stats.snapshot,
+                )
+            )
+            add_demo_routes(app)
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
+            site = web.TCPSite(runner, s.http_host, s.http_port)
+            try:
+                await site.start()
+            except OSError as exc:
+                raise StartupError(
+                    f"cannot listen on http://{s.http_host}:{s.http_port}: {exc.strerror} (set IVR_HTTP_PORT)"
+                ) from exc
+
+            tasks.append(asyncio.create_task(recorder.run(), name="recorder"))
+            tasks.append(asyncio.create_task(registry.watch(), name="flows-watch"))
+            log.info(
+                "controller listening on http://%s:%d (ARI %s, app %s)",
+                s.http_host,
+                s.http_port,
+                s.ari_url,
+                s.ari_app,
+            )
+            self.ready.set()
+            try:
+                async for event in stream:
+                    manager.dispatch(event)
+            finally:
+                await manager.shutdown()
+                await recorder.close()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if self._stream is not None:
+                await self._stream.close()
+            if runner is not None:
+                await runner.cleanup()
+            await http.close()
+            await ari.close()
+            await store.close()
+
+    async def stop(self) -> None:
+        if self._stream is not None:
+            await self._stream.close()

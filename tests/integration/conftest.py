@@ -1,0 +1,45 @@
+"""One real Asterisk and one controller process for the whole test session.
+
+The Asterisk is a private instance (own ports, own directories) from the cached Debian sid root, so
+these tests run beside a developer's ``make up``. Everything is stopped by pid at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ivr.testing.stack import ControllerProcess, TestPbx, start_test_pbx
+
+pytestmark = pytest.mark.asterisk
+
+
+@pytest.fixture(scope="session")
+def pbx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestPbx]:
+    running = start_test_pbx(tmp_path_factory.mktemp("pbx"))
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def site_flows(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("site-flows")
+
+
+@pytest.fixture(scope="session")
+def controller(pbx: TestPbx, site_flows: Path) -> Iterator[ControllerProcess]:
+    proc = ControllerProcess(
+        env={**pbx.env, "IVR_FLOWS_DIR": str(site_flows), "IVR_LOG_LEVEL": "DEBUG"},
+        log_path=pbx.data_dir / "controller.log",
+    )
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+        log = proc.log_text()
+        assert "Traceback" not in log, f"controller logged a traceback:\n{proc.log_tail(200)}"
