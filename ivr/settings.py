@@ -65,9 +65,16 @@ class Settings:
     site_name: str
     rtp_start: int
     rtp_end: int
+    services_orders: str  # base URL of the order service the shop flow looks orders up in
+    hours_override: str  # "open" | "closed" | "" (follow the flows' calendars)
     ring_cycle_s: float  # one ring (on + off); Japan 3 s, North America 6 s
     answer_target_rings: int
     extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def site_vars(self) -> dict[str, str]:
+        """Variables every flow sees (they override a flow's own ``vars``)."""
+        return {"services.orders": self.services_orders, "hours.override": self.hours_override}
 
     @property
     def answer_target_s(self) -> float:
@@ -78,6 +85,11 @@ class Settings:
         data_dir = Path(_env("IVR_DATA_DIR", str(PROJECT_ROOT / "var"))).resolve()
         ari_port = _env_int("IVR_ARI_PORT", 8088)
         flows_dir = os.environ.get("IVR_FLOWS_DIR")
+        http_host = _env("IVR_HTTP_HOST", "127.0.0.1")
+        http_port = _env_int("IVR_HTTP_PORT", 8080)
+        hours_override = _env("IVR_HOURS_OVERRIDE", "").strip().lower()
+        if hours_override not in ("", "open", "closed"):
+            raise SettingsError(f"IVR_HOURS_OVERRIDE={hours_override!r}: use open, closed or leave it empty")
         return cls(
             data_dir=data_dir,
             pbx_mode=_env("IVR_PBX", "auto"),
@@ -90,8 +102,8 @@ class Settings:
             ari_wait_s=_env_float("IVR_ARI_WAIT_S", 30.0),
             sip_port=_env_int("IVR_SIP_PORT", 5060),
             http_port_ari=ari_port,
-            http_host=_env("IVR_HTTP_HOST", "127.0.0.1"),
-            http_port=_env_int("IVR_HTTP_PORT", 8080),
+            http_host=http_host,
+            http_port=http_port,
             admin_token=os.environ.get("IVR_ADMIN_TOKEN") or None,
             db_url=_env("IVR_DB_URL", f"sqlite+aiosqlite:///{data_dir / 'ivr.db'}"),
             flows_dir=Path(flows_dir) if flows_dir else None,
@@ -99,6 +111,8 @@ class Settings:
             site_name=_env("IVR_SITE_NAME", "Demo Shop"),
             rtp_start=_env_int("IVR_RTP_START", 20000),
             rtp_end=_env_int("IVR_RTP_END", 20999),
+            services_orders=_env("IVR_SERVICES_ORDERS", f"http://{http_host}:{http_port}/demo"),
+            hours_override=hours_override,
             ring_cycle_s=_env_float("IVR_RING_CYCLE_S", 3.0),
             answer_target_rings=_env_int("IVR_ANSWER_TARGET_RINGS", 3),
         )

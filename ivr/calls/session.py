@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine
-from dataclasses import dataclass
+from collections.abc import Coroutine, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -59,7 +59,7 @@ class SessionDeps:
     renderer: PromptRenderer
     http: aiohttp.ClientSession
     stats: LatencyStats
-    default_lang: str = "ja"
+    site_vars: Mapping[str, str] = field(default_factory=dict)
 
 
 class CallSession:
@@ -166,8 +166,8 @@ class CallSession:
             caller_number=number,
             caller_name=name,
             dialed=self.channel.dialplan.exten if self.channel.dialplan else "",
-            lang=self._deps.default_lang,
             now=now,
+            vars=self._deps.site_vars,
         )
         step = self._engine.start(ctx, at_node=self.resume_at)
         self._state = step.state

@@ -14,12 +14,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ivr.flows.commands import Answer, Command, Hangup, NodeEntered, OutcomeSet, SetLanguage
-from ivr.flows.events import Event
+from ivr.flows.events import DtmfReceived, Event
 from ivr.flows.model import Flow
 from ivr.flows.verbs.base import Enter, Finish, Go, Result, Stay, Transition, Verb, VerbCtx
 
 MAX_HOPS = 64
 """Node changes within one step before the engine declares a runaway loop and ends the call."""
+
+MAX_TYPEAHEAD = 32
+"""Keys kept while a node that takes no input runs (an announcement); the next input node gets them."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class CallState:
     counter: int = 0  # play/request ids
     entry_seq: int = 0  # node entries (scopes timer names)
     path: list[str] = field(default_factory=list)
+    typeahead: str = ""  # keys pressed during nodes that take no input, for the next input node
     finished: bool = False
     outcome: str | None = None
 
@@ -89,8 +93,14 @@ class FlowEngine:
         state = copy.deepcopy(state)
         if state.finished or state.node is None:
             return Step(state, [])
+        verb = self._verb(state)
+        if isinstance(event, DtmfReceived) and not verb.waits():
+            # Type-ahead: callers who know the menu need not wait for the announcement to end.
+            if len(state.typeahead) < MAX_TYPEAHEAD:
+                state.typeahead += event.digit
+            return Step(state, [])
         ctx = VerbCtx(state, state.node, now)
-        result = self._verb(state).on_event(ctx, event)
+        result = verb.on_event(ctx, event)
         commands = list(result.commands)
         commands += self._run(state, result.transition, now)
         return Step(state, commands)
@@ -127,10 +137,26 @@ class FlowEngine:
             state.entry_seq += 1
             state.path.append(target if state.frame == state.flow else f"{state.frame}/{target}")
             commands.append(NodeEntered(state.path[-1]))
-            result: Result = self._verb(state).start(VerbCtx(state, target, now))
+            verb = self._verb(state)
+            result: Result = verb.start(VerbCtx(state, target, now))
             commands += result.commands
             transition = result.transition
+            if isinstance(transition, Stay) and state.typeahead and verb.waits():
+                transition = self._replay_typeahead(state, verb, now, commands)
         return commands
+
+    def _replay_typeahead(
+        self, state: CallState, verb: Verb, now: datetime, commands: list[Command]
+    ) -> Transition:
+        """Feed keys typed ahead to the input node that just started, until one moves the call on."""
+        while state.typeahead:
+            digit, state.typeahead = state.typeahead[0], state.typeahead[1:]
+            assert state.node is not None
+            result = verb.on_event(VerbCtx(state, state.node, now), DtmfReceived(digit))
+            commands += result.commands
+            if not isinstance(result.transition, Stay):
+                return result.transition
+        return Stay()
 
     def _end(self, state: CallState, outcome: str | None, hung_up: bool) -> list[Command]:
         state.finished = True

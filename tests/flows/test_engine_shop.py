@@ -11,7 +11,7 @@ from ivr.flows.engine import CallContext, FlowEngine
 from ivr.flows.events import DtmfReceived, PlaybackDone, SpeechRecognized, TimerFired
 from ivr.flows.prompts import Digits
 
-from .conftest import CLOSED, HOLIDAY, down_lookup, not_found_lookup
+from .conftest import CLOSED, HOLIDAY, OPEN, down_lookup, not_found_lookup
 
 
 @pytest.mark.parametrize(
@@ -181,3 +181,18 @@ def test_speech_during_prompt_is_ignored_when_unmatched(flows) -> None:
     assert step2.commands == [] and step2.state.node == "choose_language"
     step3 = engine.step(step.state, SpeechRecognized("english", 0.9, "ja"), now)
     assert step3.state.lang == "en" and c.SetLanguage("en") in step3.commands
+
+
+def test_keys_typed_during_an_announcement_reach_the_next_menu(flows) -> None:  # type: ignore[no-untyped-def]
+    """Type-ahead: "2" pressed during the greeting picks English at the language menu."""
+    engine = FlowEngine(flows["shop"])
+    step = engine.start(CallContext(call_id="t", now=OPEN))
+    assert step.state.node == "greeting"
+    greeting_play = next(x for x in step.commands if isinstance(x, c.Play))
+    step = engine.step(step.state, DtmfReceived("2"), OPEN)
+    assert step.commands == [] and step.state.typeahead == "2"
+    step = engine.step(step.state, PlaybackDone(greeting_play.play_id), OPEN)
+    # choose_language took the buffered key at once and moved on in English
+    assert step.state.lang == "en"
+    assert "choose_language" in step.state.path and step.state.path[-1] != "choose_language"
+    assert step.state.typeahead == ""

@@ -23,6 +23,10 @@ def _parse_range(text: str) -> tuple[time, time]:
     return time(h1 % 24, m1), end
 
 
+OVERRIDE_VAR = "hours.override"
+"""Site variable: ``open`` or ``closed`` forces every ``hours`` node; empty follows the calendar."""
+
+
 def is_open(spec: dict[str, Any], now: datetime) -> str:
     """``"open"``, ``"closed"`` or ``"holiday"`` at ``now`` (aware; naive means UTC)."""
     tz = ZoneInfo(str(spec.get("timezone", "Asia/Tokyo")))
@@ -58,6 +62,10 @@ class Hours(Verb):
     required = ("timezone", "weekly", "open", "closed")
 
     def start(self, ctx: VerbCtx) -> Result:
+        # A supervisor's switch (site setting IVR_HOURS_OVERRIDE): force the line open or closed.
+        override = ctx.vars.get(OVERRIDE_VAR, "").strip().lower()
+        if override in ("open", "closed"):
+            return Result(transition=Go(str(self.spec[override])))
         state = is_open(dict(self.spec), ctx.now)
         if state == "holiday":
             return Result(transition=Go(str(self.spec.get("holiday", self.spec["closed"]))))
