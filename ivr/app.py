@@ -111,7 +111,12 @@ class Controller:
             recorder = CallRecorder(store)
             renderer = PromptRenderer(self._media.sounds_dir, self._media.media_uri)
             deps = SessionDeps(
-                ari=ari, recorder=recorder, renderer=renderer, http=http, stats=self.stats, site_vars=s.site_vars
+                ari=ari,
+                recorder=recorder,
+                renderer=renderer,
+                http=http,
+                stats=self.stats,
+                site_vars=s.site_vars,
             )
             manager = CallManager(app=s.ari_app, registry=registry, deps=deps, store=store)
             self._stream = stream = EventStream(ari, on_connect=manager.resync)

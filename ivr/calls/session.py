@@ -44,6 +44,9 @@ from ivr.tts.renderer import PromptRenderer
 log = logging.getLogger(__name__)
 
 
+FAILED_PLAYBACK_GRACE_S = 0.2
+
+
 class _CallGone:
     """Marker: the channel is gone (left Stasis while we were disconnected)."""
 
@@ -175,6 +178,8 @@ class CallSession:
 
     async def _handle(self, item: AriEvent | Event | _CallGone, received_at: float) -> None:
         self._deps.stats.events += 1
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("call %s: %s", self.call_id, _describe(item))
         flow_event: Event | None
         if isinstance(item, (StasisEnd, _CallGone)):
             self._ended = True
@@ -182,7 +187,8 @@ class CallSession:
         if isinstance(item, (ChannelHangupRequest, ChannelDestroyed)):
             # The call is over for the flow: events that trail a hangup (a playback cut short by it)
             # must not move the caller on to the next node.
-            self._cause = _cause_text(item) or self._cause
+            if not self.exec.hung_up:
+                self._cause = _cause_text(item) or self._cause
             self._hanging_up = True
             if isinstance(item, ChannelDestroyed):
                 self._ended = True
@@ -196,6 +202,11 @@ class CallSession:
             flow_event = to_flow_event(item, call_id=self.call_id, stopped=frozenset(self.exec.stopped_plays))
             if isinstance(flow_event, PlaybackDone):
                 self.exec.playback_finished(flow_event.play_id)
+                if item.playback.state == "failed":
+                    # A hangup fails the playing prompt, and Asterisk may report that before the hangup
+                    # itself; a short grace lets the hangup win so the caller is not moved on a node.
+                    asyncio.get_running_loop().call_later(FAILED_PLAYBACK_GRACE_S, self.post, flow_event)
+                    return
         elif isinstance(item, (RecordingFinished, RecordingFailed)):
             flow_event = self._recording_event(item)
         elif isinstance(item, AriEvent):
@@ -241,6 +252,12 @@ class CallSession:
         if self._finished_once:
             return
         self._finished_once = True
+        if self.exec.hung_up:
+            cause = "ivr hung up"
+        elif self._failed:
+            cause = "controller failure"
+        elif cause is None:
+            cause = "caller hung up"  # a BYE: Asterisk ends Stasis before it reports a Q.850 cause
         finished = bool(self._state is not None and self._state.finished)
         outcome = final_outcome(
             flow_outcome=self.exec.flow_outcome, flow_finished=finished, failed=self._failed
@@ -248,7 +265,31 @@ class CallSession:
         self.record.ended(datetime.now(UTC), outcome, cause)
 
 
+Q850 = {
+    16: "normal clearing",
+    17: "user busy",
+    18: "no user responding",
+    19: "no answer",
+    21: "call rejected",
+    27: "destination out of order",
+    31: "normal, unspecified",
+    34: "no circuit available",
+    38: "network out of order",
+    41: "temporary failure",
+    127: "interworking",
+}
+
+
 def _cause_text(event: ChannelHangupRequest | ChannelDestroyed) -> str | None:
-    if isinstance(event, ChannelDestroyed):
-        return event.cause_txt or (str(event.cause) if event.cause is not None else None)
-    return str(event.cause) if event.cause is not None else None
+    """``caller hung up (16 normal clearing)``-style text for the call record."""
+    if event.cause is None:
+        return None
+    text = Q850.get(event.cause) or (event.cause_txt if isinstance(event, ChannelDestroyed) else None)
+    return f"caller hung up ({event.cause} {text})" if text else f"caller hung up ({event.cause})"
+
+
+def _describe(item: object) -> str:
+    if isinstance(item, AriEvent):
+        detail = getattr(getattr(item, "playback", None), "state", None)
+        return f"ARI {item.type}" + (f" ({detail})" if detail else "")
+    return repr(item)

@@ -33,7 +33,13 @@ def site_flows(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def controller(pbx: TestPbx, site_flows: Path) -> Iterator[ControllerProcess]:
     proc = ControllerProcess(
-        env={**pbx.env, "IVR_FLOWS_DIR": str(site_flows), "IVR_LOG_LEVEL": "DEBUG"},
+        # Business hours forced open (the supervisor switch), so the shop flow does not depend on the clock.
+        env={
+            **pbx.env,
+            "IVR_FLOWS_DIR": str(site_flows),
+            "IVR_LOG_LEVEL": "DEBUG",
+            "IVR_HOURS_OVERRIDE": "open",
+        },
         log_path=pbx.data_dir / "controller.log",
     )
     proc.start()

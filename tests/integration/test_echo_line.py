@@ -27,6 +27,7 @@ async def test_digits_are_collected_read_back_and_recorded(
     assert dtmf_values(record) == ["4271"]
     assert record["flow"] == "echo"
     assert record["outcome"] == "completed"
+    assert record["hangup_cause"] == "ivr hung up"
     assert record["path"][:3] == ["hello", "digits", "readback"]
     started, answered, ended = (_ts(record[k]) for k in ("started_at", "answered_at", "ended_at"))
     assert started <= answered < ended
@@ -70,6 +71,7 @@ async def test_caller_hangs_up_mid_prompt(
     assert result.ok, result.describe()
     record = newest_call(controller, caller="0311110004")
     assert record["outcome"] == "abandoned"
+    assert record["hangup_cause"].startswith("caller hung up")
     assert record["path"] == ["hello"]
     assert record["ended_at"] is not None
 
