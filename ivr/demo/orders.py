@@ -9,19 +9,19 @@ from aiohttp import web
 DEMO_ORDERS: dict[str, dict[str, Any]] = {
     "4271": {
         "status": "shipped",
-        "status_text": {"ja": "発送済みです", "en": "shipped"},
+        "status_text": {"ja": "はっそう ずみです", "en": "shipped"},
         "eta": "2025-06-03",
         "items": 2,
     },
     "1234": {
         "status": "processing",
-        "status_text": {"ja": "準備中です", "en": "being prepared"},
+        "status_text": {"ja": "じゅんびちゅうです", "en": "being prepared"},
         "eta": "2025-06-06",
         "items": 1,
     },
     "5555": {
         "status": "delivered",
-        "status_text": {"ja": "お届け済みです", "en": "delivered"},
+        "status_text": {"ja": "おとどけ ずみです", "en": "delivered"},
         "eta": None,
         "items": 3,
     },

@@ -36,12 +36,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     for p in missing:
         print(f"{p}: no such file or directory", file=sys.stderr)
     result = load_paths([p for p in paths if p.exists()])
-    for error in result.errors:
-        print(error, file=sys.stderr)
+    problems = sorted(result.errors + result.warnings, key=lambda e: (e.file, e.line, e.column))
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    warned = f" ({len(result.warnings)} warning(s))" if result.warnings else ""
     if result.errors or missing:
-        print(f"{len(result.errors) + len(missing)} error(s)", file=sys.stderr)
+        print(f"{len(result.errors) + len(missing)} error(s){warned}", file=sys.stderr)
         return 1
-    print(f"ok: {len(result.flows)} flow(s): {', '.join(sorted(result.flows))}")
+    print(f"ok: {len(result.flows)} flow(s): {', '.join(sorted(result.flows))}{warned}")
     return 0
 
 

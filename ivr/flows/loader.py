@@ -14,7 +14,8 @@ from typing import Any
 import jsonschema
 
 from acd.queues import known_departments, known_queue_names
-from ivr.flows.model import Flow, FlowError
+from ivr.flows.lint import kanji_warnings
+from ivr.flows.model import ERROR, WARNING, Flow, FlowError
 from ivr.flows.schema import flow_schema
 from ivr.flows.suggest import did_you_mean
 from ivr.flows.verbs import VERBS, Verb
@@ -67,11 +68,16 @@ class _Errors:
         self.doc = doc
         self.items: list[FlowError] = []
 
-    def add(self, path: Path_, message: str, *, key: bool = False) -> None:
+    def add(self, path: Path_, message: str, *, key: bool = False, severity: str = ERROR) -> None:
         line, col = self.doc.pos(path, key=key)
-        err = FlowError(self.file, line, col, ".".join(path), message)
+        err = FlowError(self.file, line, col, ".".join(path), message, severity)
         if err not in self.items:
             self.items.append(err)
+
+    @property
+    def failed(self) -> bool:
+        """Whether any problem is an error (warnings alone do not reject a flow)."""
+        return any(not e.is_warning for e in self.items)
 
     def sorted(self) -> list[FlowError]:
         return sorted(self.items, key=lambda e: (e.line, e.column))
@@ -263,7 +269,17 @@ def _semantic(data: Mapping[str, Any], nodes: Mapping[str, Verb], errs: _Errors,
 
 
 def load_text(text: str, file: str | Path) -> tuple[Flow | None, list[FlowError]]:
-    """Parse and check one flow file's text. Returns the flow only when there is no error."""
+    """Parse and check one flow file's text. Returns the flow only when there is no error.
+
+    Only errors are returned; ``check_text`` also gives the warnings."""
+    flow, problems = check_text(text, file)
+    return flow, [e for e in problems if not e.is_warning]
+
+
+def check_text(text: str, file: str | Path) -> tuple[Flow | None, list[FlowError]]:
+    """Like ``load_text``, but the list also holds warnings (``severity="warning"``), in file order.
+
+    The flow is returned when there are only warnings."""
     file_s = str(file)
     try:
         doc = load_positioned(text)
@@ -277,9 +293,12 @@ def load_text(text: str, file: str | Path) -> tuple[Flow | None, list[FlowError]
     bad = _schema_errors(doc, errs)
     nodes = _build_nodes(data, bad)
     _semantic(data, nodes, errs, structural_ok=not errs.items)
-    if errs.items:
-        return None, errs.sorted()
     languages = tuple(str(x) for x in data.get("languages", ["ja", "en"]))
+    raw_vars = data.get("vars")
+    for path, message in kanji_warnings(nodes, languages, raw_vars if isinstance(raw_vars, dict) else {}):
+        errs.add(path, message, severity=WARNING)
+    if errs.failed:
+        return None, errs.sorted()
     flow_vars = {**DEFAULT_VARS, **{str(k): str(v) for k, v in data.get("vars", {}).items()}}
     return Flow(
         name=str(data["name"]),
@@ -293,15 +312,22 @@ def load_text(text: str, file: str | Path) -> tuple[Flow | None, list[FlowError]
         vars=MappingProxyType(flow_vars),
         description=str(data.get("description", "")),
         positions=MappingProxyType({".".join(k): v for k, v in doc.values.items()}),
-    ), []
+    ), errs.sorted()
 
 
 def load_file(path: Path) -> tuple[Flow | None, list[FlowError]]:
+    """``load_text`` of a file: the flow (None on any error) and its errors."""
+    flow, problems = check_file(path)
+    return flow, [e for e in problems if not e.is_warning]
+
+
+def check_file(path: Path) -> tuple[Flow | None, list[FlowError]]:
+    """``check_text`` of a file: the flow (None on any error), its errors and its warnings."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return None, [FlowError(str(path), 1, 1, "", f"cannot read the file: {exc}")]
-    return load_text(text, path)
+    return check_text(text, path)
 
 
 def flow_files(paths: Iterable[Path]) -> list[Path]:
@@ -319,6 +345,8 @@ def flow_files(paths: Iterable[Path]) -> list[Path]:
 class FlowSet:
     flows: dict[str, Flow] = field(default_factory=dict)
     errors: list[FlowError] = field(default_factory=list)
+    warnings: list[FlowError] = field(default_factory=list)
+    """Problems that do not stop a flow from loading (e.g. kanji in a Japanese prompt)."""
 
 
 def link(flows: Mapping[str, Flow]) -> tuple[dict[str, Flow], list[FlowError]]:
@@ -357,8 +385,9 @@ def load_paths(paths: Iterable[Path]) -> FlowSet:
     out = FlowSet()
     raw: dict[str, Flow] = {}
     for path in flow_files(paths):
-        flow, errors = load_file(path)
-        out.errors += errors
+        flow, problems = check_file(path)
+        out.errors += [e for e in problems if not e.is_warning]
+        out.warnings += [e for e in problems if e.is_warning]
         if flow is not None:
             raw[flow.name] = flow
     out.flows, link_errors = link(raw)

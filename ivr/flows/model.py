@@ -9,20 +9,33 @@ from types import MappingProxyType
 
 from ivr.flows.verbs.base import Verb
 
+ERROR = "error"
+WARNING = "warning"
+
 
 @dataclass(frozen=True)
 class FlowError:
-    """An admin-facing error: ``shop.yaml:42:7: nodes.main_menu.options.1.goto: unknown node …``."""
+    """An admin-facing problem: ``shop.yaml:42:7: nodes.main_menu.options.1.goto: unknown node …``.
+
+    ``severity`` is ``"error"`` (the flow is rejected) or ``"warning"`` (reported by ``ivr flows check``
+    as ``…: nodes.x.prompt.ja: warning: …``; the flow still loads).
+    """
 
     file: str
     line: int
     column: int
     node_path: str
     message: str
+    severity: str = "error"
+
+    @property
+    def is_warning(self) -> bool:
+        return self.severity == WARNING
 
     def __str__(self) -> str:
         where = f"{self.node_path}: " if self.node_path else ""
-        return f"{self.file}:{self.line}:{self.column}: {where}{self.message}"
+        label = f"{self.severity}: " if self.is_warning else ""
+        return f"{self.file}:{self.line}:{self.column}: {where}{label}{self.message}"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -31,6 +44,7 @@ class FlowError:
             "column": self.column,
             "node_path": self.node_path,
             "message": self.message,
+            "severity": self.severity,
             "text": str(self),
         }
 

@@ -46,9 +46,35 @@ def synthesize(text: str, voice: str, rate: int, out: Path) -> None:
     engine.setProperty("rate", rate)
     engine.save_to_file(text, str(out))
     engine.runAndWait()
-    with wave.open(str(out), "rb") as wav:
-        if wav.getnframes() == 0:
-            raise ValueError("espeak produced no audio")
+    if not _has_audio(out):
+        # pyttsx3 2.99's espeak driver ends some longer (notably multibyte) texts without writing the
+        # file. The espeak-ng program drives the same libespeak-ng voice, so the audio is the same.
+        _espeak_cli(text, voice, rate, out)
+    if not _has_audio(out):
+        raise ValueError("espeak produced no audio")
+
+
+def _has_audio(path: Path) -> bool:
+    try:
+        with wave.open(str(path), "rb") as wav:
+            return wav.getnframes() > 0
+    except (OSError, EOFError, wave.Error):
+        return False
+
+
+def _espeak_cli(text: str, voice: str, rate: int, out: Path) -> None:
+    """``espeak-ng -w`` with the text on stdin (never on a command line, never through a shell)."""
+    import subprocess
+
+    done = subprocess.run(
+        ["espeak-ng", "-v", voice, "-s", str(rate), "-w", str(out), "--stdin"],
+        input=text.encode("utf-8"),
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise ValueError(f"espeak-ng exited {done.returncode}: {done.stderr.decode(errors='replace').strip()}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,7 +15,7 @@ OPEN = datetime(2025, 6, 2, 3, 0, tzinfo=UTC)  # Monday 12:00 in Tokyo
 CLOSED = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)  # Monday 21:00 in Tokyo
 HOLIDAY = datetime(2025, 1, 1, 3, 0, tzinfo=UTC)  # New Year's Day, 12:00 in Tokyo
 
-ORDER = {"number": "4271", "status": "shipped", "status_text": {"ja": "発送済みです", "en": "shipped"}}
+ORDER = {"number": "4271", "status": "shipped", "status_text": {"ja": "はっそう ずみです", "en": "shipped"}}
 
 
 def ok_lookup(cmd: c.HttpLookup) -> LookupDone:

@@ -38,3 +38,21 @@ async def test_version_names_both_engines() -> None:
     version = await EspeakSynthesizer().version()
     assert version.startswith("pyttsx3-")
     assert "/espeak-ng-" in version
+
+
+def test_long_japanese_prompt_is_synthesised(tmp_path: Path) -> None:
+    """pyttsx3 2.99 writes nothing for this text; the espeak-ng fallback must still produce audio."""
+    text = (
+        "ごちゅうもんわ いちばん、 へんぴんや こうかんわ にばん、 くじょうわ さんばん、 そのたの おといあわせわ "
+        "よんばん、 オペレーターわ ゼロばんを おすか、 ごようけんを おはなしください。"
+    )
+    out = tmp_path / "menu.wav"
+    done = subprocess.run(
+        [sys.executable, "-m", "ivr.tts.synth", "--voice", "jpx/ja", "--rate", "160", "--out", str(out)],
+        input=text.encode(),
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    with wave.open(str(out)) as wav:
+        assert wav.getnframes() / wav.getframerate() > 5.0  # the whole menu, not a fragment
