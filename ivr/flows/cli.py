@@ -85,6 +85,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if args.lang and args.lang not in flow.languages:
         print(f"--lang {args.lang}: flow '{flow.name}' speaks {', '.join(flow.languages)}", file=sys.stderr)
         return 2
+    from ivr.settings import Settings, SettingsError
+
+    try:
+        site_vars = Settings.from_env().site_vars  # the same IVR_SERVICES_ORDERS / IVR_HOURS_OVERRIDE as calls
+    except SettingsError as exc:
+        print(f"ivr flows simulate: {exc}", file=sys.stderr)
+        return 2
     sim = Simulator(
         flow,
         lang=args.lang,
@@ -92,6 +99,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         caller=args.caller,
         dialed=args.dialed,
         queue_outcome=args.queue_outcome,
+        site_vars=site_vars,
     )
     if args.input is None:
         print("Keys: digits/#/* are DTMF, words are speech, '-' is no input; Ctrl-D hangs up.")
