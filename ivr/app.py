@@ -19,8 +19,10 @@ from aiohttp import web
 from ivr.ari.client import AriClient
 from ivr.ari.errors import AriAuthError, AriConnectionError, AriError
 from ivr.ari.stream import EventStream
+from ivr.asr.config import AsrConfig, AsrConfigError
 from ivr.calls.manager import CallManager
 from ivr.calls.session import SessionDeps
+from ivr.calls.speech import SpeechService
 from ivr.calls.stats import LatencyStats
 from ivr.demo.orders import add_demo_routes
 from ivr.flows.loader import SHIPPED_DIR
@@ -110,6 +112,11 @@ class Controller:
                 ) from exc
             recorder = CallRecorder(store)
             renderer = PromptRenderer(self._media.sounds_dir, self._media.media_uri)
+            try:
+                speech = SpeechService(ari=ari, app=s.ari_app, config=AsrConfig.from_env())
+            except AsrConfigError as exc:
+                raise StartupError(str(exc)) from exc
+            await speech.start()
             deps = SessionDeps(
                 ari=ari,
                 recorder=recorder,
@@ -117,6 +124,7 @@ class Controller:
                 http=http,
                 stats=self.stats,
                 site_vars=s.site_vars,
+                speech=speech,
             )
             manager = CallManager(app=s.ari_app, registry=registry, deps=deps, store=store)
             self._stream = stream = EventStream(ari, on_connect=manager.resync)
@@ -159,6 +167,7 @@ class Controller:
                     manager.dispatch(event)
             finally:
                 await manager.shutdown()
+                await speech.close()
                 await recorder.close()
         finally:
             for task in tasks:

@@ -19,6 +19,7 @@ import aiohttp
 from ivr.ari.client import AriClient
 from ivr.ari.errors import AriError, AriNotFound, AriNotInStasis
 from ivr.calls.record import CallRecord
+from ivr.calls.speech import SpeechListener
 from ivr.calls.timers import CallTimers
 from ivr.calls.translate import playback_id
 from ivr.flows import commands as c
@@ -46,6 +47,7 @@ class CommandExecutor:
         record: CallRecord,
         post: Callable[[Event], None],
         spawn: Callable[[Any], None],
+        speech: SpeechListener | None = None,
     ) -> None:
         self.call_id = call_id
         self.channel_id = channel_id
@@ -55,6 +57,7 @@ class CommandExecutor:
         self._record = record
         self._post = post
         self._spawn = spawn
+        self._speech = speech
         self.timers = CallTimers(lambda name: post(TimerFired(name)))
         self.recordings: dict[str, str] = {}  # ARI recording name -> flow name
         self.active_plays: dict[str, bool] = {}  # play_id -> barge_in
@@ -85,8 +88,9 @@ class CommandExecutor:
                 self.timers.start(name, seconds)
             case c.CancelTimer(name=name):
                 self.timers.cancel(name)
-            case c.ListenSpeech():
-                log.debug("call %s: speech recognition is not wired to calls yet; DTMF only", self.call_id)
+            case c.ListenSpeech(lang=lang, words=words):
+                if self._speech is not None:  # a language without a model is a no-op: DTMF only
+                    await self._speech.listen(lang, words)
             case c.HttpLookup():
                 self._spawn(self._lookup(command))
             case c.EnterQueue(queue=queue):
@@ -201,3 +205,5 @@ class CommandExecutor:
 
     def shutdown(self) -> None:
         self.timers.cancel_all()
+        if self._speech is not None:
+            self._speech.close()  # tears the call's snoop/externalMedia legs down in the background

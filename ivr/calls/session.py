@@ -32,6 +32,7 @@ from ivr.calls.callerid import caller_name, caller_number
 from ivr.calls.executor import ChannelGone, CommandExecutor
 from ivr.calls.outcome import final_outcome
 from ivr.calls.record import CallRecord
+from ivr.calls.speech import SpeechService
 from ivr.calls.stats import LatencyStats
 from ivr.calls.translate import to_flow_event
 from ivr.flows import commands as c
@@ -63,6 +64,7 @@ class SessionDeps:
     http: aiohttp.ClientSession
     stats: LatencyStats
     site_vars: Mapping[str, str] = field(default_factory=dict)
+    speech: SpeechService | None = None
 
 
 class CallSession:
@@ -94,6 +96,7 @@ class CallSession:
             record=self.record,
             post=self.post,
             spawn=self._spawn,
+            speech=deps.speech.listener(call_id, channel.id, self.post) if deps.speech else None,
         )
         self._engine = FlowEngine(flow)
         self._state: Any = None

@@ -179,8 +179,25 @@ def test_speech_during_prompt_is_ignored_when_unmatched(flows) -> None:
     assert listen and "English" in listen[0].words
     step2 = engine.step(step.state, SpeechRecognized("mumble", 0.4, "ja"), now)
     assert step2.commands == [] and step2.state.node == "choose_language"
-    step3 = engine.step(step.state, SpeechRecognized("english", 0.9, "ja"), now)
+    step3 = engine.step(step.state, SpeechRecognized("english", 0.9, "en"), now)
     assert step3.state.lang == "en" and c.SetLanguage("en") in step3.commands
+
+
+def test_language_menu_listens_in_every_language_it_offers(flows) -> None:  # type: ignore[no-untyped-def]
+    """A Japanese call hears the language menu; the caller answers "English" in English."""
+    engine = FlowEngine(flows["shop"])
+    step = engine.start(CallContext("c2", now=OPEN))
+    assert step.state.lang == "ja"
+    play = next(x for x in step.commands if isinstance(x, c.Play))
+    step = engine.step(step.state, PlaybackDone(play.play_id), OPEN)
+    listens = {x.lang: x.words for x in step.commands if isinstance(x, c.ListenSpeech)}
+    assert set(listens) == {"ja", "en"}
+    assert "English" in listens["en"] and "えいご" in listens["ja"]
+    chosen = engine.step(step.state, SpeechRecognized("English", 0.8, "en"), OPEN)
+    assert chosen.state.lang == "en"
+    # leaving the node stops recognition in both languages
+    stops = {x.lang for x in chosen.commands if isinstance(x, c.ListenSpeech) and not x.words}
+    assert stops == {"ja", "en"}
 
 
 def test_keys_typed_during_an_announcement_reach_the_next_menu(flows) -> None:  # type: ignore[no-untyped-def]

@@ -71,11 +71,15 @@ class ChoiceVerb(Verb):
         ctx.local["attempts"] = 0
         return Result(self._ask(ctx, ()))
 
+    def listen_languages(self, ctx: VerbCtx) -> tuple[str, ...]:
+        """Languages the caller may answer in here: the call's own, unless a verb knows better."""
+        return (ctx.lang,)
+
     def _ask(self, ctx: VerbCtx, before: tuple[Prompt, ...]) -> list[Command]:
         cmds: list[Command] = [ctx.play(before + self.intro(ctx), barge_in=True)]
-        words = tuple(w for o in self.options() for w in words_for(o.words, ctx.lang))
         if not ctx.local.get("listening"):
-            cmds += ctx.listen(words)
+            for lang in self.listen_languages(ctx):
+                cmds += ctx.listen(tuple(w for o in self.options() for w in words_for(o.words, lang)), lang)
         return cmds
 
     def on_event(self, ctx: VerbCtx, event: Event) -> Result:
@@ -91,8 +95,9 @@ class ChoiceVerb(Verb):
             res = self._fail(ctx, "no_match")
             return Result(cmds + res.commands, res.transition)
         if isinstance(event, SpeechRecognized):
+            lang = event.lang if event.lang in self.listen_languages(ctx) else ctx.lang
             for option in self.options():
-                if any(speech_matches(event.text, w) for w in words_for(option.words, ctx.lang)):
+                if any(speech_matches(event.text, w) for w in words_for(option.words, lang)):
                     cmds = ctx.stop_playback() + ctx.cancel_timer("input")
                     return self._chosen(ctx, option, "speech", event.text, cmds)
             if ctx.playing:  # speech we cannot use during the prompt: let the prompt go on

@@ -159,19 +159,23 @@ class VerbCtx:
         return False
 
     # --- speech ---
-    def listen(self, words: tuple[str, ...]) -> list[Command]:
+    def listen(self, words: tuple[str, ...], lang: str | None = None) -> list[Command]:
+        """Recognise ``words`` in ``lang`` (default: the call's language) until ``cleanup``."""
         if not words:
             return []
-        self.local["listening"] = True
-        return [ListenSpeech(self.lang, words)]
+        lang = lang or self.lang
+        listening: list[str] = self.local.setdefault("listening", [])
+        if lang not in listening:
+            listening.append(lang)
+        return [ListenSpeech(lang, words)]
 
     def cleanup(self) -> list[Command]:
         """Stop everything this node started: playback, timers, speech recognition."""
         cmds: list[Command] = self.stop_playback()
         for name in list(self.local.get("timers", [])):
             cmds += self.cancel_timer(name)
-        if self.local.pop("listening", False):
-            cmds.append(ListenSpeech(self.lang, ()))
+        for lang in self.local.pop("listening", []):
+            cmds.append(ListenSpeech(lang, ()))
         return cmds
 
 

@@ -43,6 +43,15 @@ class Language(ChoiceVerb):
             for k, o in self.spec.get("options", {}).items()
         ]
 
+    def listen_languages(self, ctx: VerbCtx) -> tuple[str, ...]:
+        """A caller choosing a language may speak any of them ("English" to a Japanese greeting)."""
+        langs = [ctx.lang]
+        for option in self.options():
+            for lang in (option.value, *option.words):
+                if lang not in langs:
+                    langs.append(lang)
+        return tuple(langs)
+
     def start(self, ctx: VerbCtx) -> Result:
         if not self.interactive:
             return self._switch(ctx, str(self.spec["set"]))

@@ -1,0 +1,350 @@
+"""Spoken input for calls: caller audio over ARI externalMedia → endpointing → recogniser threads.
+
+One :class:`SpeechService` per controller owns a UDP socket on 127.0.0.1 and the recogniser pool.
+Each call gets a :class:`SpeechListener`. The first ``listen()`` of a call sets up its legs:
+
+    caller ──snoop (spy=in: the caller only, never our prompts)──┐
+                                                                 ├─ mixing bridge
+    externalMedia (slin16 RTP → 127.0.0.1:<our port>) ───────────┘
+
+Asterisk sends every call's RTP to the same port; a datagram's source port is the externalMedia
+channel's local RTP port (``UNICASTRTP_LOCAL_PORT``), which maps it to its call. The legs stay up for
+the rest of the call (successive menus only change the words) and are torn down when the call ends.
+Both legs enter our Stasis app as helpers (``leg:<call_id>:…`` args / ``UnicastRTP/`` name), which the
+call manager ignores.
+
+A finished utterance is recognised, in a worker thread, against the words current at that moment;
+the result reaches the call as ``SpeechRecognized`` through the call's own queue. A result for words
+that were replaced or stopped meanwhile is dropped. Every failure here leaves the call on DTMF.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ivr.ari.client import AriClient
+from ivr.ari.errors import AriError, AriNotFound
+from ivr.asr.config import AsrConfig
+from ivr.asr.endpoint import EndpointConfig, Endpointer, Utterance
+from ivr.asr.engines import Recognizer
+from ivr.asr.pool import RecognizerPool, build_engines
+from ivr.asr.rtp import RtpError, RtpPacket, SequenceFilter, parse_rtp, slin16_samples
+from ivr.flows.events import Event, SpeechRecognized
+
+log = logging.getLogger(__name__)
+
+LEG_PREFIX = "leg:"  # the call manager ignores StasisStart of channels whose first arg starts with it
+
+
+class SpeechService:
+    """Per controller: the RTP socket, the recogniser pool and the calls' listeners."""
+
+    def __init__(
+        self,
+        *,
+        ari: AriClient,
+        app: str,
+        config: AsrConfig | None = None,
+        engines: Mapping[str, Recognizer] | None = None,
+        host: str = "127.0.0.1",
+        endpoint: EndpointConfig | None = None,
+    ) -> None:
+        self._ari = ari
+        self.app = app
+        self._config = config or AsrConfig.from_env()
+        self._given_engines = engines
+        self.host = host
+        self.endpoint = endpoint or EndpointConfig()
+        self.pool: RecognizerPool | None = None
+        self._transport: asyncio.DatagramTransport | None = None
+        self.port = 0
+        self._by_port: dict[int, SpeechListener] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.unknown_datagrams = 0
+        self.bad_datagrams = 0
+
+    # --- life cycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Load the models (in a thread) and bind the RTP socket. Never fails the controller: without
+        engines or a socket every menu is simply DTMF only."""
+        loop = asyncio.get_running_loop()
+        engines = self._given_engines
+        if engines is None:
+            try:
+                engines = await loop.run_in_executor(None, build_engines, self._config)
+            except Exception:
+                log.exception("speech: engines could not be loaded; all menus take DTMF only")
+                engines = {}
+        self.pool = RecognizerPool(engines, workers=self._config.workers)
+        if not engines:
+            return
+        await loop.run_in_executor(None, self.pool.warm_up)
+        try:
+            transport, _protocol = await loop.create_datagram_endpoint(
+                lambda: _RtpProtocol(self), local_addr=(self.host, 0)
+            )
+        except OSError as exc:
+            log.error("speech: cannot open a UDP socket on %s: %s; all menus take DTMF only", self.host, exc)
+            self.pool.close()
+            self.pool = RecognizerPool({}, workers=1)
+            return
+        self._transport = transport
+        self.port = int(transport.get_extra_info("sockname")[1])
+        langs = ", ".join(self.pool.languages)
+        log.info("speech: listening for RTP on %s:%d (%s)", self.host, self.port, langs)
+
+    async def close(self) -> None:
+        """Tear down every call's legs, then stop the socket and the threads."""
+        for listener in list(self._by_port.values()):
+            listener.close()
+        if self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+        if self.pool is not None:
+            self.pool.close()
+
+    def supports(self, lang: str) -> bool:
+        return self.pool is not None and self._transport is not None and self.pool.supports(lang)
+
+    def listener(self, call_id: str, channel_id: str, post: Callable[[Event], None]) -> SpeechListener:
+        return SpeechListener(self, call_id=call_id, channel_id=channel_id, post=post)
+
+    # --- plumbing for listeners ------------------------------------------------------------------
+
+    @property
+    def ari(self) -> AriClient:
+        return self._ari
+
+    def spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def route(self, port: int, listener: SpeechListener) -> None:
+        self._by_port[port] = listener
+
+    def unroute(self, port: int, listener: SpeechListener) -> None:
+        if self._by_port.get(port) is listener:
+            del self._by_port[port]
+
+    def datagram(self, data: bytes, addr: tuple[str, int]) -> None:
+        listener = self._by_port.get(addr[1])
+        if listener is None:
+            self.unknown_datagrams += 1
+            return
+        try:
+            packet = parse_rtp(data)
+        except RtpError:
+            self.bad_datagrams += 1
+            return
+        listener.rtp(packet)
+
+
+class _RtpProtocol(asyncio.DatagramProtocol):
+    def __init__(self, service: SpeechService) -> None:
+        self._service = service
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        try:
+            self._service.datagram(data, (str(addr[0]), int(addr[1])))
+        except Exception:  # a bad packet must never take the socket down
+            log.exception("speech: RTP datagram from %s could not be handled", addr)
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("speech: UDP error: %s", exc)
+
+
+class SpeechListener:
+    """One call's spoken input. ``listen()``/``stop()``/``close()`` come from the call's own task."""
+
+    def __init__(
+        self, service: SpeechService, *, call_id: str, channel_id: str, post: Callable[[Event], None]
+    ) -> None:
+        self._service = service
+        self.call_id = call_id
+        self.channel_id = channel_id
+        self._post = post
+        self._grammars: dict[str, tuple[str, ...]] = {}  # lang -> words
+        self._generation = 0
+        self._endpointer = Endpointer(service.endpoint)
+        self._sequence = SequenceFilter()
+        self._snoop_id: str | None = None
+        self._media_id: str | None = None
+        self._bridge_id: str | None = None
+        self._port: int | None = None
+        self._failed = False
+        self._closed = False
+        self._warned_langs: set[str] = set()
+
+    @property
+    def active(self) -> bool:
+        return bool(self._grammars)
+
+    @property
+    def legs_up(self) -> bool:
+        return self._port is not None
+
+    async def listen(self, lang: str, words: tuple[str, ...] | list[str]) -> None:
+        """Recognise ``words`` in ``lang`` from now on; ``words=()`` stops listening (all languages).
+
+        Several languages may listen at once (a language menu): each utterance is tried in each and
+        the most confident result wins. A language without a model is a no-op (DTMF only)."""
+        if not words:
+            await self.stop()
+            return
+        if self._closed or self._failed:
+            return
+        if not self._service.supports(lang):
+            if lang not in self._warned_langs:
+                self._warned_langs.add(lang)
+                log.debug("call %s: no speech model for '%s'; this menu takes DTMF only", self.call_id, lang)
+            return
+        self._generation += 1
+        self._grammars[lang] = tuple(words)
+        if not self.legs_up:
+            await self._set_up()
+
+    async def stop(self) -> None:
+        """Stop recognising (the legs stay up for the call's next menu)."""
+        self._generation += 1
+        self._grammars.clear()
+        self._endpointer.reset()
+
+    def close(self) -> None:
+        """The call ended: forget it and tear its legs down in the background."""
+        if self._closed:
+            return
+        self._closed = True
+        self._generation += 1
+        self._grammars.clear()
+        if self._port is not None:
+            self._service.unroute(self._port, self)
+        if self._snoop_id or self._media_id or self._bridge_id:
+            self._service.spawn(self._tear_down(), name=f"speech-teardown-{self.call_id}")
+
+    async def aclose(self) -> None:
+        """``close()`` and wait for the teardown (tests)."""
+        self.close()
+        await self._tear_down()
+
+    # --- legs ---------------------------------------------------------------------------------
+
+    async def _set_up(self) -> None:
+        ari, app = self._service.ari, self._service.app
+        tag = uuid.uuid4().hex[:12]
+        try:
+            snoop = await ari.channels.snoop(
+                self.channel_id,
+                app=app,
+                spy="in",
+                snoop_id=f"{self.call_id}-snoop-{tag}",
+                app_args=f"{LEG_PREFIX}{self.call_id}:snoop",
+            )
+            self._snoop_id = snoop.id
+            media = await ari.channels.external_media(
+                app=app,
+                external_host=f"{self._service.host}:{self._service.port}",
+                format="slin16",
+                channel_id=f"{self.call_id}-media-{tag}",
+            )
+            self._media_id = media.id
+            port = await self._local_rtp_port(media.id, media.channelvars)
+            bridge = await ari.bridges.create(bridge_type="mixing", bridge_id=f"{self.call_id}-asr-{tag}")
+            self._bridge_id = bridge.id
+            if self._closed:
+                raise _Closed
+            self._port = port
+            self._service.route(port, self)
+            await ari.bridges.add_channel(bridge.id, [snoop.id, media.id])
+            log.debug("call %s: speech legs up (RTP from port %d)", self.call_id, port)
+        except (AriError, ValueError, _Closed) as exc:
+            if not isinstance(exc, _Closed):
+                log.warning("call %s: speech input unavailable (%s); DTMF only", self.call_id, exc)
+            self._failed = True
+            self._grammars.clear()
+            if self._port is not None:
+                self._service.unroute(self._port, self)
+            await self._tear_down()
+
+    async def _local_rtp_port(self, media_id: str, channelvars: Mapping[str, str]) -> int:
+        raw = channelvars.get("UNICASTRTP_LOCAL_PORT")
+        if not raw:
+            raw = await self._service.ari.channels.get_var(media_id, "UNICASTRTP_LOCAL_PORT")
+        if not raw or not raw.isdigit():
+            raise ValueError(f"externalMedia channel {media_id} has no UNICASTRTP_LOCAL_PORT")
+        return int(raw)
+
+    async def _tear_down(self) -> None:
+        ari = self._service.ari
+        snoop, media, bridge = self._snoop_id, self._media_id, self._bridge_id
+        self._snoop_id = self._media_id = self._bridge_id = None
+        for channel in (snoop, media):
+            if channel is not None:
+                await _quietly(ari.channels.hangup(channel), f"hang up {channel}")
+        if bridge is not None:
+            await _quietly(ari.bridges.destroy(bridge), f"destroy bridge {bridge}")
+
+    # --- audio --------------------------------------------------------------------------------
+
+    def rtp(self, packet: RtpPacket) -> None:
+        """One RTP packet of this call's caller audio (event loop, cheap)."""
+        if not self._grammars or self._closed:
+            return
+        if not self._sequence.accept(packet):
+            return
+        for utterance in self._endpointer.feed(slin16_samples(packet.payload)):
+            self._utterance(utterance)
+
+    def _utterance(self, utterance: Utterance) -> None:
+        generation = self._generation
+        grammars = dict(self._grammars)
+        self._service.spawn(
+            self._recognise(utterance.samples, grammars, generation), name=f"speech-recognise-{self.call_id}"
+        )
+
+    async def _recognise(
+        self, samples: npt.NDArray[np.int16], grammars: dict[str, tuple[str, ...]], generation: int
+    ) -> None:
+        pool = self._service.pool
+        if pool is None:
+            return
+        best: SpeechRecognized | None = None
+        for lang, words in grammars.items():
+            try:
+                result = await pool.recognize(lang, samples, words)
+            except Exception:
+                log.exception("call %s: recognition failed", self.call_id)
+                continue
+            if result is not None and (best is None or result[1] > best.confidence):
+                best = SpeechRecognized(text=result[0], confidence=result[1], lang=lang)
+        if best is None:
+            log.debug("call %s: utterance of %d ms not recognised", self.call_id, len(samples) // 16)
+            return
+        if generation != self._generation or self._closed:
+            log.debug("call %s: '%s' came too late for the menu; dropped", self.call_id, best.text)
+            return
+        log.info("call %s: heard '%s' (%s, %.2f)", self.call_id, best.text, best.lang, best.confidence)
+        self._post(best)
+
+
+class _Closed(Exception):
+    """The call ended while its legs were being set up."""
+
+
+async def _quietly(coro: Coroutine[Any, Any, Any], what: str) -> None:
+    try:
+        await coro
+    except AriNotFound:
+        pass
+    except AriError as exc:
+        log.debug("speech: could not %s: %s", what, exc)
