@@ -88,7 +88,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from ivr.settings import Settings, SettingsError
 
     try:
-        site_vars = Settings.from_env().site_vars  # the same IVR_SERVICES_ORDERS / IVR_HOURS_OVERRIDE as calls
+        site_vars = Settings.from_env().site_vars  # IVR_SERVICES_ORDERS / IVR_HOURS_OVERRIDE, as calls
     except SettingsError as exc:
         print(f"ivr flows simulate: {exc}", file=sys.stderr)
         return 2

@@ -74,7 +74,8 @@ def _espeak_cli(text: str, voice: str, rate: int, out: Path) -> None:
         check=False,
     )
     if done.returncode != 0:
-        raise ValueError(f"espeak-ng exited {done.returncode}: {done.stderr.decode(errors='replace').strip()}")
+        why = done.stderr.decode(errors="replace").strip()
+        raise ValueError(f"espeak-ng exited {done.returncode}: {why}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -43,8 +43,9 @@ async def test_version_names_both_engines() -> None:
 def test_long_japanese_prompt_is_synthesised(tmp_path: Path) -> None:
     """pyttsx3 2.99 writes nothing for this text; the espeak-ng fallback must still produce audio."""
     text = (
-        "ごちゅうもんわ いちばん、 へんぴんや こうかんわ にばん、 くじょうわ さんばん、 そのたの おといあわせわ "
-        "よんばん、 オペレーターわ ゼロばんを おすか、 ごようけんを おはなしください。"
+        "ごちゅうもんわ いちばん、 へんぴんや こうかんわ にばん、 くじょうわ さんばん、 "
+        "そのたの おといあわせわ よんばん、 オペレーターわ ゼロばんを おすか、 "
+        "ごようけんを おはなしください。"
     )
     out = tmp_path / "menu.wav"
     done = subprocess.run(
