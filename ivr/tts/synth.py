@@ -17,6 +17,7 @@ import argparse
 import contextlib
 import importlib.metadata
 import io
+import shutil
 import sys
 import wave
 from pathlib import Path
@@ -35,6 +36,21 @@ def engine_version() -> str:
 
 
 def synthesize(text: str, voice: str, rate: int, out: Path) -> None:
+    """Write ``text`` spoken by the espeak-ng ``voice`` to ``out`` (22.05 kHz mono WAV).
+
+    The ``espeak-ng`` program is the primary path: pyttsx3 2.99's espeak driver may return before it
+    has written the file (seen under load) and drops some long multibyte texts. Both drive the same
+    libespeak-ng voice, so the audio is the same; pyttsx3 remains for machines without the program.
+    """
+    if shutil.which("espeak-ng"):
+        _espeak_cli(text, voice, rate, out)
+    else:
+        _pyttsx3(text, voice, rate, out)
+    if not _has_audio(out):
+        raise ValueError("espeak produced no audio")
+
+
+def _pyttsx3(text: str, voice: str, rate: int, out: Path) -> None:
     import pyttsx3
 
     engine: Any = pyttsx3.init("espeak")
@@ -46,12 +62,6 @@ def synthesize(text: str, voice: str, rate: int, out: Path) -> None:
     engine.setProperty("rate", rate)
     engine.save_to_file(text, str(out))
     engine.runAndWait()
-    if not _has_audio(out):
-        # pyttsx3 2.99's espeak driver ends some longer (notably multibyte) texts without writing the
-        # file. The espeak-ng program drives the same libespeak-ng voice, so the audio is the same.
-        _espeak_cli(text, voice, rate, out)
-    if not _has_audio(out):
-        raise ValueError("espeak produced no audio")
 
 
 def _has_audio(path: Path) -> bool:
@@ -75,6 +85,8 @@ def _espeak_cli(text: str, voice: str, rate: int, out: Path) -> None:
     )
     if done.returncode != 0:
         why = done.stderr.decode(errors="replace").strip()
+        if "voice does not exist" in why:
+            raise ValueError(f"unknown espeak voice {voice!r}")
         raise ValueError(f"espeak-ng exited {done.returncode}: {why}")
 
 
