@@ -41,9 +41,9 @@ from bench.levels import (
     should_continue,
 )
 from bench.report import CONTROLLER, DIALPLAN, RunInfo, markdown_report, summary_lines, text_table
-from bench.stack import BenchPbx, Controllers, start_bench_pbx
+from bench.stack import Controllers, start_bench_pbx
 from ivr.testing.sipp import SippError, caller_pcap, start_sipp
-from ivr.testing.stack import ControllerProcess
+from ivr.testing.stack import ControllerProcess, TestPbx
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DOCS_PATH = PROJECT_ROOT / "docs" / "benchmarks.md"
@@ -105,14 +105,14 @@ def machine() -> tuple[int, str]:
 
 # --- one level ---------------------------------------------------------------------------------
 class Bench:
-    def __init__(self, pbx: BenchPbx, controllers: Controllers, pcap: Path, workdir: Path) -> None:
+    def __init__(self, pbx: TestPbx, controllers: Controllers, pcap: Path, workdir: Path) -> None:
         self.pbx = pbx
         self.controllers = controllers
         self.pcap = pcap
         self.workdir = workdir
 
     def _asterisk_pid(self) -> int:
-        pid = self.pbx.pid
+        pid = self.pbx.pbx.pid
         if pid is None:
             raise BenchError(f"Asterisk is not running any more; see {self.pbx.pbx.log_dir}")
         return pid
@@ -138,8 +138,8 @@ class Bench:
             recv_timeout_s=RECV_TIMEOUT_S,
         )
         samples: list[CpuSample] = []
+        probe = CpuProbe({**roots, "sipp": sipp.pid})
         try:
-            probe = CpuProbe({**roots, "sipp": sipp.pid})
             stats_csv = sipp.workdir / "stats.csv"
             while sipp.running:
                 await asyncio.sleep(1.0)
@@ -159,6 +159,7 @@ class Bench:
             peak_open=max((s.open_calls for s in samples), default=0),
             elapsed_s=sipp_result.elapsed_s,
             cpu=cpu,
+            cpu_s=probe.cpu_seconds(),
             plateau_calls=plateau_calls,
         )
         if sipp_result.timed_out:
@@ -295,6 +296,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _echo(line: str) -> None:
+    print(line, flush=True)
+
+
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
@@ -323,9 +328,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     workdir = Path(tempfile.mkdtemp(prefix="ivr-bench-"))
-    pbx: BenchPbx | None = None
+    pbx: TestPbx | None = None
     controllers: Controllers | None = None
-    echo = print
+    echo = _echo
     try:
         echo(f"work directory {workdir}; starting Asterisk …")
         pbx = start_bench_pbx(workdir / "data", max_calls=max(levels))
@@ -400,7 +405,7 @@ async def _run(
 
 def _cleanup(
     controllers: Controllers | None,
-    pbx: BenchPbx | None,
+    pbx: TestPbx | None,
     workdir: Path,
     *,
     keep: bool,

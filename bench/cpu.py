@@ -115,6 +115,10 @@ class CpuProbe:
             for gone in set(tree.seen) - pids:
                 del tree.seen[gone]
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds per tree since construction (up to the last ``sample()``)."""
+        return {name: tree.total / CLOCK_TICKS for name, tree in self._trees.items()}
+
     def sample(self) -> dict[str, float]:
         """Cores per tree since the previous call (or construction)."""
         before = {name: tree.total for name, tree in self._trees.items()}

@@ -74,6 +74,8 @@ class LevelResult:
     elapsed_s: float = 0.0
     cpu: dict[str, float] = field(default_factory=dict)
     """Mean cores per process while the level was full (``asterisk``, ``controller``, ``sipp``)."""
+    cpu_s: dict[str, float] = field(default_factory=dict)
+    """CPU seconds per process over the whole level (ramp up and down included)."""
     plateau_calls: float = 0.0
     """Mean open calls over the samples that counted for ``cpu``."""
     p50_ms: float | None = None
@@ -90,6 +92,12 @@ class LevelResult:
         if self.plateau_calls <= 0 or not all(n in self.cpu for n in names):
             return None
         return sum(self.cpu[n] for n in names) / self.plateau_calls
+
+    def cpu_ms_per_call(self, *names: str) -> float | None:
+        """CPU milliseconds the named processes spent per successful call over the whole level."""
+        if self.successful <= 0 or not all(n in self.cpu_s for n in names):
+            return None
+        return sum(self.cpu_s[n] for n in names) * 1000 / self.successful
 
 
 def should_continue(results: Sequence[LevelResult]) -> bool:

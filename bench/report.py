@@ -24,6 +24,7 @@ COLUMNS = (
     "controller cores",
     "SIPp cores",
     "IVR cores/100 calls",
+    "IVR CPU ms/call",
     "p50 ms",
     "p99 ms",
 )
@@ -45,7 +46,8 @@ def _num(value: float | None, digits: int = 2) -> str:
 
 
 def row(result: LevelResult) -> list[str]:
-    per_call = result.cores_per_call(*IVR_SIDE.get(result.target, ("asterisk",)))
+    side = IVR_SIDE.get(result.target, ("asterisk",))
+    per_call = result.cores_per_call(*side)
     controller = result.cpu.get("controller") if result.target == CONTROLLER else None
     read_back = f"{result.verified}/{result.checked}" if result.checked else "–"
     return [
@@ -60,6 +62,7 @@ def row(result: LevelResult) -> list[str]:
         _num(controller),
         _num(result.cpu.get("sipp")),
         _num(None if per_call is None else per_call * 100, 3),
+        _num(result.cpu_ms_per_call(*side), 1),
         _num(result.p50_ms, 1),
         _num(result.p99_ms, 1),
     ]
@@ -81,6 +84,8 @@ def markdown_table(results: Sequence[LevelResult]) -> str:
 
 def capacity_label(results: Sequence[LevelResult]) -> str:
     """ "≥ 400" when the top level was clean (the cap, not the limit), "150", or "none"."""
+    if not results:
+        return "not run"
     best = highest_clean(results)
     if best is None:
         return "none (the first level failed)"
@@ -100,7 +105,10 @@ def summary_lines(by_target: dict[str, list[LevelResult]]) -> list[str]:
     ]
     best_d, best_c = highest_clean(dialplan), highest_clean(controller)
     if best_d and best_c is not None:
-        lines.append(f"capacity ratio controller/dialplan: {best_c / best_d:.2f}")
+        capped_d, capped_c = all(r.clean for r in dialplan), all(r.clean for r in controller)
+        bound = "" if capped_d == capped_c else ("≤ " if capped_d else "≥ ")
+        why = {"≤ ": " (the dialplan IVR reached the cap)", "≥ ": " (the controller reached the cap)"}
+        lines.append(f"capacity ratio controller/dialplan: {bound}{best_c / best_d:.2f}{why.get(bound, '')}")
     common = min(best_d or 0, best_c or 0)
     d_at, c_at = _at_level(dialplan, common), _at_level(controller, common)
     if d_at is not None and c_at is not None:
@@ -112,6 +120,14 @@ def summary_lines(by_target: dict[str, list[LevelResult]]) -> list[str]:
                 f"(Asterisk); controller {c_cost * 100:.3f} cores/100 calls (Asterisk "
                 f"{c_ast * 100:.3f} + controller {(c_cost - c_ast) * 100:.3f}); "
                 f"ratio {c_cost / d_cost:.2f}"
+            )
+        d_ms, c_ms = d_at.cpu_ms_per_call("asterisk"), c_at.cpu_ms_per_call("asterisk", "controller")
+        c_ast_ms = c_at.cpu_ms_per_call("asterisk")
+        if d_ms and c_ms is not None and c_ast_ms is not None:
+            lines.append(
+                f"CPU per call at {common} calls: dialplan {d_ms:.1f} ms (Asterisk); controller "
+                f"{c_ms:.1f} ms (Asterisk {c_ast_ms:.1f} + controller {c_ms - c_ast_ms:.1f}); "
+                f"ratio {c_ms / d_ms:.2f}"
             )
         lines.append(
             f"controller event→command latency at {common} calls: p50 {_num(c_at.p50_ms, 1)} ms, "
@@ -170,7 +186,9 @@ not counted as IVR cost).
   returns at most 500); for the dialplan, `bench-dialplan read 4271` lines in Asterisk's log.
 - **cores**: utime + stime deltas of the process tree in `/proc`, sampled every second, averaged
   over the seconds when at least 90 % of the level's calls were open ("IVR cores/100 calls" =
-  Asterisk (+ controller) cores per 100 open calls over that window).
+  Asterisk (+ controller) cores per 100 open calls over that window). "IVR CPU ms/call" = CPU
+  time of Asterisk (+ controller) over the whole level divided by the calls that succeeded. Near
+  saturation calls stretch, so cores per open call understate the cost; CPU per call does not.
 - **p50/p99**: the controller's own event → first command latency (`GET /api/stats`); the
   controller is restarted before each level so the figures belong to that level alone.
 

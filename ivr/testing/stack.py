@@ -22,7 +22,7 @@ from typing import Any
 from ivr.pbx.config import PbxConfig
 from ivr.pbx.factory import pbx_for
 from ivr.pbx.instance import Pbx
-from ivr.pbx.ports import free_udp_tcp_port
+from ivr.pbx.ports import free_udp_range, free_udp_tcp_port
 from ivr.pbx.secrets import load_or_create_ari_password
 from ivr.settings import Settings
 
@@ -45,13 +45,24 @@ class TestPbx:
         self.pbx.remove_files()
 
 
-def start_test_pbx(data_dir: Path, *, name: str | None = None, app: str = "ivr") -> TestPbx:
-    """Start a private Asterisk instance on free ports; ``env`` holds the IVR_* settings for it."""
+def rtp_ports_for(max_calls: int) -> int:
+    """An even RTP range for ``max_calls`` concurrent calls (RTP + RTCP each) with 25 % headroom."""
+    size = max(200, int(max_calls * 2 * 1.25))
+    return size + size % 2
+
+
+def start_test_pbx(
+    data_dir: Path, *, name: str | None = None, app: str = "ivr", rtp_ports: int = 200
+) -> TestPbx:
+    """Start a private Asterisk instance on free ports; ``env`` holds the IVR_* settings for it.
+
+    ``rtp_ports``: size of its RTP range — two ports per concurrent call (``rtp_ports_for``).
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
     name = name or f"t{os.getpid()}-{int(time.time() * 1000) % 100000}"
     sip_port = free_udp_tcp_port()
     ari_port = free_udp_tcp_port(exclude={sip_port})
-    rtp_start = 30000 + (os.getpid() % 200) * 100
+    rtp_start, rtp_end = free_udp_range(rtp_ports)
     env = {
         "IVR_DATA_DIR": str(data_dir),
         "IVR_PBX_NAME": name,
@@ -60,7 +71,7 @@ def start_test_pbx(data_dir: Path, *, name: str | None = None, app: str = "ivr")
         "IVR_ARI_URL": f"http://127.0.0.1:{ari_port}",
         "IVR_ARI_APP": app,
         "IVR_RTP_START": str(rtp_start),
-        "IVR_RTP_END": str(rtp_start + 99),
+        "IVR_RTP_END": str(rtp_end),
     }
     settings = _settings_with(env)
     password = load_or_create_ari_password(data_dir)
@@ -73,11 +84,15 @@ def start_test_pbx(data_dir: Path, *, name: str | None = None, app: str = "ivr")
         ari_password=password,
         app=app,
         rtp_start=rtp_start,
-        rtp_end=rtp_start + 99,
+        rtp_end=rtp_end,
     )
-    pbx = pbx_for(settings, config)
-    asyncio.run(pbx.start(progress=lambda line: print(line, file=sys.stderr)))
-    return TestPbx(pbx=pbx, config=config, data_dir=data_dir, env=env)
+    running = TestPbx(pbx=pbx_for(settings, config), config=config, data_dir=data_dir, env=env)
+    try:
+        asyncio.run(running.pbx.start(progress=lambda line: print(line, file=sys.stderr)))
+    except BaseException:
+        running.stop()  # a half-started Asterisk is ours too
+        raise
+    return running
 
 
 def _settings_with(env: dict[str, str]) -> Settings:

@@ -28,6 +28,7 @@ EXPECTED = {
         "3:6: YAML syntax error: expected ',' or ']', but got ':' (in the flow sequence that starts"
     ],
     "unknown_verb": ["6:11: nodes.start.type: unknown verb 'menuu' (did you mean 'menu'?)"],
+    "say_without_prompt": ["7:5: nodes.hello: a say node needs `prompt`, `digits` or both"],
     "unknown_variable": [
         "7:13: nodes.start.prompt: unknown variable 'ordr.status' (did you mean 'order.status'?)"
     ],

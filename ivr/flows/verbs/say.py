@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from ivr.flows.events import Event
 from ivr.flows.prompts import Digits
 from ivr.flows.promptspec import PromptText, render_template
-from ivr.flows.verbs.base import NODE_REF, PROMPT_SCHEMA, Edge, RelPath, Result, Verb, VerbCtx
+from ivr.flows.verbs.base import NODE_REF, PROMPT_SCHEMA, CheckEnv, Edge, RelPath, Result, Verb, VerbCtx
 
 
 class Say(Verb):
@@ -19,10 +19,10 @@ class Say(Verb):
         "barge_in": {"type": "boolean"},
         "next": NODE_REF,
     }
-    required = ("prompt",)
+    required = ()
 
     def start(self, ctx: VerbCtx) -> Result:
-        prompts = ctx.render(self._prompt("prompt"))
+        prompts = ctx.render(self._prompt("prompt")) if "prompt" in self.spec else ()
         if "digits" in self.spec:
             prompts += (Digits(render_template(str(self.spec["digits"]), ctx.vars), ctx.lang),)
         return Result([ctx.play(prompts, barge_in=bool(self.spec.get("barge_in", False)))])
@@ -40,3 +40,8 @@ class Say(Verb):
 
     def targets(self) -> list[Edge]:
         return self._edge("next", "next")
+
+    def check(self, env: CheckEnv) -> list[tuple[RelPath, str]]:
+        if "prompt" not in self.spec and "digits" not in self.spec:
+            return [((), "a say node needs `prompt`, `digits` or both")]
+        return []
