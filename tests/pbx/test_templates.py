@@ -98,7 +98,7 @@ def test_dialplan_sends_calls_to_stasis_with_fallback(rendered: dict[str, str]) 
     away = " ".join(dialplan["controller-away"]["exten"] + dialplan["controller-away"]["same"])
     assert "Playback(" in away and "Hangup()" in away
     bench = " ".join(dialplan["bench-dialplan"]["exten"] + dialplan["bench-dialplan"]["same"])
-    for app in ("Answer()", "Background(hello-world)", "Read(DIGITS", "SayDigits(${DIGITS})", "Hangup()"):
+    for app in ("Answer()", "Read(DIGITS,hello-world,12,,1,5)", "SayDigits(${DIGITS})", "Hangup()"):
         assert app in bench
 
 
