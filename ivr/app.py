@@ -27,6 +27,7 @@ from ivr.calls.stats import LatencyStats
 from ivr.demo.orders import add_demo_routes
 from ivr.flows.loader import SHIPPED_DIR
 from ivr.flows.registry import FlowRegistry, UnknownFlow
+from ivr.flows.static_prompts import static_prompts
 from ivr.settings import Settings
 from ivr.store.calls import CallStore
 from ivr.store.recorder import CallRecorder
@@ -154,6 +155,7 @@ class Controller:
 
             tasks.append(asyncio.create_task(recorder.run(), name="recorder"))
             tasks.append(asyncio.create_task(registry.watch(), name="flows-watch"))
+            tasks.append(asyncio.create_task(_prewarm(registry, renderer, s.site_vars), name="prewarm"))
             log.info(
                 "controller listening on http://%s:%d (ARI %s, app %s)",
                 s.http_host,
@@ -184,3 +186,10 @@ class Controller:
     async def stop(self) -> None:
         if self._stream is not None:
             await self._stream.close()
+
+
+async def _prewarm(registry: FlowRegistry, renderer: PromptRenderer, site_vars: dict[str, str]) -> None:
+    """Synthesise the flows' static prompts in the background, so first callers do not wait for TTS."""
+    prompts = [p for name in registry.names() for p in static_prompts(registry.get(name), site_vars)]
+    await renderer.prewarm(prompts)
+    log.info("prompts ready: %d static prompts synthesised or cached", len(prompts))
