@@ -160,7 +160,7 @@ private Asterisk 22 and do the same thing with the same audio: answer, play the 
 hang up.
 
 - **dialplan**: `asterisk_conf/extensions.conf` `[bench-dialplan]` (dialed as `bench-dialplan`):
-  `Answer → Background(hello-world) → Read(…#) → SayDigits → Hangup`.
+  `Answer → Read(DIGITS,hello-world,…#) → SayDigits → Hangup` (the greeting is the prompt of `Read`).
 - **controller**: `bench/flows/bench.yaml` (dialed as `bench-ari`): `collect` (prompt file
   `hello-world`, `#` terminator) → `say` with `digits:` read-back → `hangup`, executed by
   `python -m ivr.cli serve` over ARI.

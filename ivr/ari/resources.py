@@ -224,6 +224,18 @@ class Applications(_Group):
     async def get(self, name: str) -> Application:
         return Application.from_json(await self._r.request("GET", f"/applications/{_seg(name)}"))
 
+    async def filter_events(
+        self, name: str, *, allowed: Sequence[str] = (), disallowed: Sequence[str] = ()
+    ) -> Application:
+        """``PUT /applications/{name}/eventFilter``: which event types Asterisk sends the app at all."""
+        body: dict[str, Any] = {}
+        if allowed:
+            body["allowed"] = [{"type": t} for t in allowed]
+        if disallowed:
+            body["disallowed"] = [{"type": t} for t in disallowed]
+        data = await self._r.request("PUT", f"/applications/{_seg(name)}/eventFilter", json=body)
+        return Application.from_json(data)
+
 
 class AsteriskResource(_Group):
     """``/asterisk``: system info, module reloads, dynamic (sorcery) configuration."""

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 # Channels that enter our Stasis app but are not callers: legs the controller creates itself.
 LEG_ARG_PREFIX = "leg:"
+UNUSED_EVENTS = ("ChannelVarset", "ChannelDialplan", "ChannelConnectedLine")
 HELPER_CHANNEL_PREFIXES = ("Snoop/", "UnicastRTP/", "AudioSocket/", "WebSocket/")
 
 
@@ -84,6 +85,11 @@ class CallManager:
 
     async def resync(self) -> None:
         """After every (re)connection: adopt calls we do not know, end the ones that are gone."""
+        try:
+            # Events no verb uses cost Asterisk and us a JSON round each; several per call.
+            await self._deps.ari.applications.filter_events(self._app, disallowed=UNUSED_EVENTS)
+        except AriError as exc:
+            log.info("event filter not applied (%s); unused events are ignored instead", exc)
         try:
             application = await self._deps.ari.applications.get(self._app)
         except AriError as exc:

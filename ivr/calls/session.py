@@ -36,7 +36,7 @@ from ivr.calls.speech import SpeechService
 from ivr.calls.stats import LatencyStats
 from ivr.calls.translate import to_flow_event
 from ivr.flows import commands as c
-from ivr.flows.engine import CallContext, FlowEngine
+from ivr.flows.engine import CallContext, CallState, FlowEngine
 from ivr.flows.events import Event, PlaybackDone, RecordingDone
 from ivr.flows.model import Flow
 from ivr.store.recorder import CallRecorder
@@ -99,7 +99,7 @@ class CallSession:
             speech=deps.speech.listener(call_id, channel.id, self.post) if deps.speech else None,
         )
         self._engine = FlowEngine(flow)
-        self._state: Any = None
+        self._state: CallState | None = None
         self._ended = False
         self._failed = False
         self._cause: str | None = None

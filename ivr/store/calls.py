@@ -8,15 +8,19 @@ Every write creates the call's row if it does not exist yet: a record exists fro
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import event, select, update
+from sqlalchemy import event, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -76,6 +80,9 @@ class CallStore:
         self.ping_timeout_s = ping_timeout_s
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
+        self._batch_session: contextvars.ContextVar[AsyncSession | None] = contextvars.ContextVar(
+            f"call-store-batch-{id(self)}", default=None
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -134,6 +141,26 @@ class CallStore:
             raise StoreClosedError("CallStore is not open")
         return self._sessions()
 
+    @contextlib.asynccontextmanager
+    async def _tx(self) -> AsyncIterator[AsyncSession]:
+        """The transaction a write runs in: the surrounding ``batch()`` one, else its own."""
+        shared = self._batch_session.get()
+        if shared is not None:
+            yield shared
+            return
+        async with self._session() as session, session.begin():
+            yield session
+
+    @contextlib.asynccontextmanager
+    async def batch(self) -> AsyncIterator[None]:
+        """Run several writes in one transaction (all or none): the recorder's unit of work."""
+        async with self._session() as session, session.begin():
+            token = self._batch_session.set(session)
+            try:
+                yield
+            finally:
+                self._batch_session.reset(token)
+
     # -- writes ------------------------------------------------------------------------------
 
     @staticmethod
@@ -145,6 +172,28 @@ class CallStore:
             await session.flush()
         return call
 
+    @staticmethod
+    async def _ensure_call(session: AsyncSession, call_id: str, at: datetime) -> None:
+        """Create the call's row if no write created it yet: one statement, no ORM load.
+
+        Every write may be a call's first (a call adopted after a restart, a write reordered by a
+        retry), so each one makes sure the row exists before touching it or its children.
+        """
+        values = {"id": call_id, "started_at": to_utc(at)}
+        dialect = session.bind.dialect.name if session.bind is not None else ""
+        if dialect == "sqlite":
+            await session.execute(sqlite_insert(CallRow).values(values).on_conflict_do_nothing())
+        elif dialect == "postgresql":
+            await session.execute(pg_insert(CallRow).values(values).on_conflict_do_nothing())
+        elif await session.get(CallRow, call_id) is None:
+            session.add(CallRow(**values))
+            await session.flush()
+
+    async def _update_call(self, call_id: str, at: datetime, *where: Any, **values: Any) -> None:
+        async with self._tx() as session:
+            await self._ensure_call(session, call_id, at)
+            await session.execute(update(CallRow).where(CallRow.id == call_id, *where).values(**values))
+
     async def call_started(
         self,
         call_id: str,
@@ -155,25 +204,24 @@ class CallStore:
         flow: str | None,
         started_at: datetime,
     ) -> None:
-        async with self._session() as session, session.begin():
-            call = await self._call(session, call_id, started_at)
-            call.channel_id = channel_id
-            call.caller_number = caller_number
-            call.caller_name = caller_name
-            call.dialed = dialed
-            call.flow = flow
-            call.started_at = to_utc(started_at)
+        await self._update_call(
+            call_id,
+            started_at,
+            channel_id=channel_id,
+            caller_number=caller_number,
+            caller_name=caller_name,
+            dialed=dialed,
+            flow=flow,
+            started_at=to_utc(started_at),
+        )
 
     async def call_answered(self, call_id: str, at: datetime) -> None:
-        async with self._session() as session, session.begin():
-            call = await self._call(session, call_id, at)
-            if call.answered_at is None:
-                call.answered_at = to_utc(at)
+        await self._update_call(call_id, at, CallRow.answered_at.is_(None), answered_at=to_utc(at))
 
     async def node_entered(self, call_id: str, node_id: str, at: datetime) -> None:
-        async with self._session() as session, session.begin():
-            await self._call(session, call_id, at)
-            session.add(PathRow(call_id=call_id, node_id=node_id, at=to_utc(at)))
+        async with self._tx() as session:
+            await self._ensure_call(session, call_id, at)
+            await session.execute(insert(PathRow).values(call_id=call_id, node_id=node_id, at=to_utc(at)))
 
     async def input_taken(
         self, call_id: str, node_id: str, kind: str, value: str, sensitive: bool, at: datetime
@@ -181,10 +229,10 @@ class CallStore:
         """Record an input (``kind`` is normally one of ``INPUT_KINDS``; others are kept as given).
 
         ``value`` is stored as given: the session masks sensitive values before calling."""
-        async with self._session() as session, session.begin():
-            await self._call(session, call_id, at)
-            session.add(
-                InputRow(
+        async with self._tx() as session:
+            await self._ensure_call(session, call_id, at)
+            await session.execute(
+                insert(InputRow).values(
                     call_id=call_id,
                     node_id=node_id,
                     kind=kind,
@@ -197,28 +245,26 @@ class CallStore:
     async def call_ended(
         self, call_id: str, at: datetime, outcome: str | None, cause: str | int | None
     ) -> None:
-        async with self._session() as session, session.begin():
-            call = await self._call(session, call_id, at)
-            call.ended_at = to_utc(at)
-            if outcome is not None:
-                call.outcome = outcome
-            call.hangup_cause = None if cause is None else str(cause)
+        values: dict[str, Any] = {
+            "ended_at": to_utc(at),
+            "hangup_cause": None if cause is None else str(cause),
+        }
+        if outcome is not None:
+            values["outcome"] = outcome
+        await self._update_call(call_id, at, **values)
 
     async def queue_entered(self, call_id: str, queue: str, at: datetime) -> None:
-        async with self._session() as session, session.begin():
-            call = await self._call(session, call_id, at)
-            call.queue = queue
-            call.queued_at = to_utc(at)
+        await self._update_call(call_id, at, queue=queue, queued_at=to_utc(at))
 
     async def offer_started(self, call_id: str, agent: str, at: datetime) -> None:
         """The ACD started ringing ``agent`` for this call (agent leg Ringing)."""
-        async with self._session() as session, session.begin():
+        async with self._tx() as session:
             await self._call(session, call_id, at)
             session.add(OfferRow(call_id=call_id, agent=agent, ring_started_at=to_utc(at)))
 
     async def offer_answered(self, call_id: str, agent: str, at: datetime) -> None:
         """The agent leg went Up: marks the agent's open offer answered and the call's agent."""
-        async with self._session() as session, session.begin():
+        async with self._tx() as session:
             call = await self._call(session, call_id, at)
             offer = await self._open_offer(session, call_id, agent)
             if offer is None:
@@ -229,7 +275,7 @@ class CallStore:
 
     async def offer_ended(self, call_id: str, agent: str, at: datetime, outcome: str) -> None:
         """Close the agent's open offer with an outcome (answered, rona, rejected, abandoned…)."""
-        async with self._session() as session, session.begin():
+        async with self._tx() as session:
             await self._call(session, call_id, at)
             offer = await self._open_offer(session, call_id, agent)
             if offer is None:
@@ -259,7 +305,7 @@ class CallStore:
         """Store a callback request (status "pending"); returns its id.
 
         ``preferred_time`` is kept as the caller gave it (free text or an ISO time)."""
-        async with self._session() as session, session.begin():
+        async with self._tx() as session:
             if call_id is not None:
                 await self._call(session, call_id, at)
             row = CallbackRow(
@@ -277,7 +323,7 @@ class CallStore:
     async def set_callback_status(self, callback_id: int, status: str) -> bool:
         if status not in CALLBACK_STATUSES:
             raise ValueError(f"callback status {status!r} is not one of {', '.join(CALLBACK_STATUSES)}")
-        async with self._session() as session, session.begin():
+        async with self._tx() as session:
             result = await session.execute(
                 update(CallbackRow).where(CallbackRow.id == callback_id).values(status=status)
             )
@@ -286,7 +332,7 @@ class CallStore:
     async def survey_answered(
         self, call_id: str, score: int, at: datetime, question: str | None = None
     ) -> None:
-        async with self._session() as session, session.begin():
+        async with self._tx() as session:
             await self._call(session, call_id, at)
             session.add(SurveyRow(call_id=call_id, question=question, score=score, at=to_utc(at)))
 

@@ -11,6 +11,7 @@ block every later write.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import random
 from collections import deque
@@ -44,8 +45,11 @@ class CallRecorder:
         min_backoff_s: float = 0.05,
         max_backoff_s: float = 5.0,
         write_timeout_s: float = 30.0,
+        batch_size: int = 200,
     ) -> None:
         self.store = store
+        self.batch_size = max(1, batch_size)
+        self._singles = 0  # after a batch failed for a bad write: this many writes go one by one
         self.max_pending = max_pending
         self.min_backoff_s = min_backoff_s
         self.max_backoff_s = max_backoff_s
@@ -132,13 +136,27 @@ class CallRecorder:
                 self._wakeup.clear()
                 await self._wakeup.wait()
                 continue
-            write = self._queue[0]
+            size = 1 if self._singles else self.batch_size
+            batch = list(itertools.islice(self._queue, size))
+            write = batch[0]
             try:
                 async with asyncio.timeout(self.write_timeout_s):
-                    await write(self.store)
+                    if len(batch) == 1:
+                        await write(self.store)
+                    else:
+                        # Everything queued in one transaction: under load most writes of a call
+                        # (path, inputs, answer) land together, at a fraction of the cost.
+                        async with self.store.batch():
+                            for each in batch:
+                                await each(self.store)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                if len(batch) > 1 and not is_transient(exc):
+                    # One bad write spoiled the batch (rolled back): apply them one by one, so only
+                    # the bad one is dropped and the order stays.
+                    self._singles = len(batch)
+                    continue
                 if is_transient(exc):
                     if not self._outage:
                         self._outage = True
@@ -153,8 +171,11 @@ class CallRecorder:
                 log.exception("call store write failed and was dropped")
                 self.dropped += 1
                 self._queue.popleft()
+                self._singles = max(0, self._singles - 1)
                 continue
-            self._queue.popleft()
+            for _ in batch:
+                self._queue.popleft()
+            self._singles = max(0, self._singles - len(batch))
             backoff = self.min_backoff_s
             if self._outage:
                 self._outage = False

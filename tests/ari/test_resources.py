@@ -231,3 +231,17 @@ async def test_application_endpoint_and_channel_list(fake: FakeAri, client: AriC
     fake.reply("GET", "/channels", 200, [samples.channel(), samples.channel(id="c2")])
     chans = await client.channels.list()
     assert [c.id for c in chans] == ["1732410123.42", "c2"]
+
+
+async def test_application_event_filter_body(fake: FakeAri, client: AriClient) -> None:
+    fake.reply(
+        "PUT",
+        "/applications/ivr/eventFilter",
+        200,
+        {"name": "ivr", "channel_ids": [], "bridge_ids": [], "endpoint_ids": [], "device_names": []},
+    )
+    app = await client.applications.filter_events("ivr", disallowed=["ChannelVarset", "ChannelDialplan"])
+    assert app.name == "ivr"
+    rec = fake.requests[-1]
+    assert (rec.method, rec.path) == ("PUT", "/applications/ivr/eventFilter")
+    assert rec.body == {"disallowed": [{"type": "ChannelVarset"}, {"type": "ChannelDialplan"}]}

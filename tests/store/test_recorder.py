@@ -176,3 +176,32 @@ async def test_run_task_and_lazy_start_share_one_writer(store: CallStore) -> Non
     call = await store.get_call("c1")
     assert call is not None and call["path"] == ["a", "b", "c"]
     await recorder.close()
+
+
+async def test_queued_writes_share_transactions_and_a_bad_one_costs_only_itself(store: CallStore) -> None:
+    batches = 0
+    real_batch = store.batch
+
+    def counting_batch():  # type: ignore[no-untyped-def]
+        nonlocal batches
+        batches += 1
+        return real_batch()
+
+    store.batch = counting_batch  # type: ignore[method-assign]
+
+    async def bad(_store: CallStore) -> None:
+        raise ValueError("a bug in one write")
+
+    recorder = CallRecorder(store, batch_size=50)
+    for i in range(40):
+        recorder.submit(node("c1", f"n{i}", i))
+        if i == 20:
+            recorder.submit(bad)
+    assert await recorder.flush(10)
+    await recorder.close()
+
+    record = await store.get_call("c1")
+    assert record is not None
+    assert record["path"] == [f"n{i}" for i in range(40)]  # all kept, in order
+    assert recorder.dropped == 1
+    assert 1 <= batches < 40  # far fewer transactions than writes
