@@ -21,6 +21,7 @@ from ivr.ari.errors import AriAuthError, AriConnectionError, AriError
 from ivr.ari.stream import EventStream
 from ivr.asr.config import AsrConfig, AsrConfigError
 from ivr.calls.manager import CallManager
+from ivr.calls.recordings import RecordingFiler
 from ivr.calls.session import SessionDeps
 from ivr.calls.speech import SpeechService
 from ivr.calls.stats import LatencyStats
@@ -47,6 +48,7 @@ class MediaPaths:
 
     sounds_dir: Path
     media_uri: Callable[[Path], str]
+    recording_spool: Path  # where Asterisk leaves recordings (host path)
 
 
 async def check_ari(ari: AriClient, url: str, user: str, *, wait_s: float) -> dict[str, Any]:
@@ -91,7 +93,7 @@ class Controller:
         s = self.settings
         s.data_dir.mkdir(parents=True, exist_ok=True)
         ari = AriClient(s.ari_url, s.ari_user, self._ari_password, s.ari_app)
-        store = CallStore(s.db_url)
+        store = CallStore(s.db_url, ring_cycle_s=s.ring_cycle_s)
         http = aiohttp.ClientSession()
         runner: web.AppRunner | None = None
         tasks: list[asyncio.Task[Any]] = []
@@ -126,11 +128,13 @@ class Controller:
                 stats=self.stats,
                 site_vars=s.site_vars,
                 speech=speech,
+                recordings=RecordingFiler(self._media.recording_spool, s.recordings_dir),
             )
             manager = CallManager(app=s.ari_app, registry=registry, deps=deps, store=store)
             self._stream = stream = EventStream(ari, on_connect=manager.resync)
 
-            app = build_app(
+            runner = await _start_web(
+                s,
                 WebDeps(
                     store=store,
                     admin_token=self._admin_token,
@@ -140,18 +144,8 @@ class Controller:
                         "errors": [e.as_dict() for e in registry.errors()],
                     },
                     controller_stats=self.stats.snapshot,
-                )
+                ),
             )
-            add_demo_routes(app)
-            runner = web.AppRunner(app, access_log=None)
-            await runner.setup()
-            site = web.TCPSite(runner, s.http_host, s.http_port)
-            try:
-                await site.start()
-            except OSError as exc:
-                raise StartupError(
-                    f"cannot listen on http://{s.http_host}:{s.http_port}: {exc.strerror} (set IVR_HTTP_PORT)"
-                ) from exc
 
             tasks.append(asyncio.create_task(recorder.run(), name="recorder"))
             tasks.append(asyncio.create_task(registry.watch(), name="flows-watch"))
@@ -167,6 +161,11 @@ class Controller:
             try:
                 async for event in stream:
                     manager.dispatch(event)
+            except AriAuthError as exc:
+                raise StartupError(
+                    f"ARI at {s.ari_url} now rejects user '{s.ari_user}' ({exc.status}): "
+                    "were the ARI credentials changed? (IVR_ARI_USER/IVR_ARI_PASSWORD)"
+                ) from exc
             finally:
                 await manager.shutdown()
                 await speech.close()
@@ -193,3 +192,20 @@ async def _prewarm(registry: FlowRegistry, renderer: PromptRenderer, site_vars: 
     prompts = [p for name in registry.names() for p in static_prompts(registry.get(name), site_vars)]
     await renderer.prewarm(prompts)
     log.info("prompts ready: %d static prompts synthesised or cached", len(prompts))
+
+
+async def _start_web(settings: Settings, deps: WebDeps) -> web.AppRunner:
+    """The API, health check and demo order service on the configured address."""
+    app = build_app(deps)
+    add_demo_routes(app)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise StartupError(
+            f"cannot listen on http://{settings.http_host}:{settings.http_port}: {exc.strerror} "
+            "(set IVR_HTTP_PORT)"
+        ) from exc
+    return runner

@@ -61,6 +61,7 @@ class Settings:
     admin_token: str | None
     db_url: str
     flows_dir: Path | None
+    recordings_dir: Path  # voicemail messages, filed by day: <dir>/<YYYY-MM-DD>/<call id>-<name>.wav
     default_flow: str
     site_name: str
     rtp_start: int
@@ -107,6 +108,7 @@ class Settings:
             admin_token=os.environ.get("IVR_ADMIN_TOKEN") or None,
             db_url=_env("IVR_DB_URL", f"sqlite+aiosqlite:///{data_dir / 'ivr.db'}"),
             flows_dir=Path(flows_dir) if flows_dir else None,
+            recordings_dir=Path(_env("IVR_RECORDINGS_DIR", str(PROJECT_ROOT / "recordings"))).resolve(),
             default_flow=_env("IVR_DEFAULT_FLOW", "shop"),
             site_name=_env("IVR_SITE_NAME", "Demo Shop"),
             rtp_start=_env_int("IVR_RTP_START", 20000),

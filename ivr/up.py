@@ -67,7 +67,10 @@ async def _main(*, start_pbx: bool) -> int:
     if start_pbx:
         await pbx.start(progress=lambda line: print(line, file=sys.stderr, flush=True))
     controller = Controller(
-        settings, ari_password=password, admin_token=token, media=MediaPaths(pbx.sounds_dir, pbx.media_uri)
+        settings,
+        ari_password=password,
+        admin_token=token,
+        media=MediaPaths(pbx.sounds_dir, pbx.media_uri, pbx.recording_spool),
     )
     run_task = asyncio.create_task(controller.run(), name="controller")
     stop_task = asyncio.create_task(stop.wait(), name="stop-signal")

@@ -32,6 +32,7 @@ from ivr.calls.callerid import caller_name, caller_number
 from ivr.calls.executor import ChannelGone, CommandExecutor
 from ivr.calls.outcome import final_outcome
 from ivr.calls.record import CallRecord
+from ivr.calls.recordings import RecordingFiler
 from ivr.calls.speech import SpeechService
 from ivr.calls.stats import LatencyStats
 from ivr.calls.translate import to_flow_event
@@ -65,6 +66,7 @@ class SessionDeps:
     stats: LatencyStats
     site_vars: Mapping[str, str] = field(default_factory=dict)
     speech: SpeechService | None = None
+    recordings: RecordingFiler | None = None
 
 
 class CallSession:
@@ -243,7 +245,13 @@ class CallSession:
         if name is None:
             return None
         ok = isinstance(item, RecordingFinished)
+        if ok and self._deps.recordings is not None:
+            self._spawn(self._file_recording(item.recording.name))
         return RecordingDone(name=name, duration_s=float(item.recording.duration or 0), ok=ok)
+
+    async def _file_recording(self, name: str) -> None:
+        assert self._deps.recordings is not None
+        await asyncio.shield(self._deps.recordings.file(name))  # survives the call's end
 
     async def _hangup_quietly(self) -> None:
         try:

@@ -89,6 +89,11 @@ class Pbx:
     def log_dir(self) -> Path:
         return self.instance_dir / "log"
 
+    @property
+    def recording_spool(self) -> Path:
+        """Host directory where Asterisk writes ARI recordings (voicemail) before we file them."""
+        return self.instance_dir / "spool" / "recording"
+
     def asterisk_path(self, host_path: Path) -> PurePosixPath:
         """``host_path`` as Asterisk sees it (inside the root when chrooted)."""
         resolved = Path(os.path.abspath(host_path))

@@ -65,6 +65,7 @@ def start_test_pbx(
     rtp_start, rtp_end = free_udp_range(rtp_ports)
     env = {
         "IVR_DATA_DIR": str(data_dir),
+        "IVR_RECORDINGS_DIR": str(data_dir / "recordings"),
         "IVR_PBX_NAME": name,
         "IVR_SIP_PORT": str(sip_port),
         "IVR_ARI_PORT": str(ari_port),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -22,8 +23,8 @@ pytestmark = pytest.mark.asterisk
 
 def _serve(env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
     full = dict(os.environ)
-    full.update(env)
     full["IVR_HTTP_PORT"] = str(free_udp_tcp_port())
+    full.update(env)
     return subprocess.run(
         [sys.executable, "-m", "ivr.cli", "serve"], env=full, capture_output=True, text=True, timeout=timeout
     )
@@ -46,6 +47,19 @@ def test_unreachable_ari_is_one_clear_line(pbx: TestPbx) -> None:
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith(f"ivr: error: cannot reach ARI at http://127.0.0.1:{port}")
     assert "IVR_ARI_URL" in last
+    assert "Traceback" not in done.stderr
+
+
+def test_web_port_in_use_is_one_clear_line(pbx: TestPbx) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = _serve({**pbx.env, "IVR_HTTP_PORT": str(port)})
+    assert done.returncode == 2
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"ivr: error: cannot listen on http://127.0.0.1:{port}")
+    assert "IVR_HTTP_PORT" in last
     assert "Traceback" not in done.stderr
 
 

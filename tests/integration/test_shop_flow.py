@@ -189,7 +189,7 @@ def test_invalid_order_number_is_asked_again(placed: dict[str, Placed]) -> None:
     assert record["path"][-5:] == ["confirm_order", "order_lookup", "order_status", "after_status", "goodbye"]
 
 
-def test_no_input_at_main_menu_retries_then_goes_to_operator(placed: dict[str, Placed]) -> None:
+def test_no_input_at_main_menu_retries_then_goes_to_operator(placed: dict[str, Placed], pbx: TestPbx) -> None:
     record = _placed(placed, "no_input")
     path = record["path"]
     assert path[: len(START) + 1] == [*START, "operator"]  # the menu's default after its retries
@@ -201,6 +201,9 @@ def test_no_input_at_main_menu_retries_then_goes_to_operator(placed: dict[str, P
     assert path[len(START) + 1 :] == ["no_agents", "leave_message", "goodbye"]
     assert record["ended_at"] is not None
     assert record["outcome"] == "voicemail"  # the message was recorded
+    day = record["started_at"][:10]
+    filed = list((pbx.data_dir / "recordings" / day).glob(f"{record['id']}-voicemail-*.wav"))
+    assert len(filed) == 1 and filed[0].stat().st_size > 44  # filed out of Asterisk's spool, not empty
 
 
 def test_sensitive_card_number_is_masked(placed: dict[str, Placed], controller: ControllerProcess) -> None:

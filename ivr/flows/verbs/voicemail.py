@@ -26,7 +26,7 @@ class Voicemail(Verb):
 
     def on_event(self, ctx: VerbCtx, event: Event) -> Result:
         if ctx.is_my_playback(event):
-            name = f"vm-{ctx.state.call_id}-{ctx.next_id('')}"
+            name = f"voicemail-{ctx.next_id('')}"  # the session files it as <call id>-voicemail-N
             ctx.local["recording"] = name
             max_s = float(self.spec.get("max_seconds", 120))
             return Result([RecordMessage(name, max_s, bool(self.spec.get("beep", True)))])
