@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.sql.expression import Executable
 
 from ivr.store import migrate
 from ivr.store.models import CallbackRow, CallRow, InputRow, OfferRow, PathRow, SurveyRow
@@ -189,6 +190,12 @@ class CallStore:
             session.add(CallRow(**values))
             await session.flush()
 
+    async def _add_child(self, call_id: str, at: datetime, statement: Executable) -> None:
+        """Insert a row that belongs to the call (path step, input), creating the call's row first."""
+        async with self._tx() as session:
+            await self._ensure_call(session, call_id, at)
+            await session.execute(statement)
+
     async def _update_call(self, call_id: str, at: datetime, *where: Any, **values: Any) -> None:
         async with self._tx() as session:
             await self._ensure_call(session, call_id, at)
@@ -219,9 +226,9 @@ class CallStore:
         await self._update_call(call_id, at, CallRow.answered_at.is_(None), answered_at=to_utc(at))
 
     async def node_entered(self, call_id: str, node_id: str, at: datetime) -> None:
-        async with self._tx() as session:
-            await self._ensure_call(session, call_id, at)
-            await session.execute(insert(PathRow).values(call_id=call_id, node_id=node_id, at=to_utc(at)))
+        await self._add_child(
+            call_id, at, insert(PathRow).values(call_id=call_id, node_id=node_id, at=to_utc(at))
+        )
 
     async def input_taken(
         self, call_id: str, node_id: str, kind: str, value: str, sensitive: bool, at: datetime
@@ -229,18 +236,13 @@ class CallStore:
         """Record an input (``kind`` is normally one of ``INPUT_KINDS``; others are kept as given).
 
         ``value`` is stored as given: the session masks sensitive values before calling."""
-        async with self._tx() as session:
-            await self._ensure_call(session, call_id, at)
-            await session.execute(
-                insert(InputRow).values(
-                    call_id=call_id,
-                    node_id=node_id,
-                    kind=kind,
-                    value=value,
-                    sensitive=sensitive,
-                    at=to_utc(at),
-                )
-            )
+        await self._add_child(
+            call_id,
+            at,
+            insert(InputRow).values(
+                call_id=call_id, node_id=node_id, kind=kind, value=value, sensitive=sensitive, at=to_utc(at)
+            ),
+        )
 
     async def call_ended(
         self, call_id: str, at: datetime, outcome: str | None, cause: str | int | None
