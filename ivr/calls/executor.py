@@ -141,8 +141,8 @@ class CommandExecutor:
             self._post(PlaybackDone(play_id=command.play_id, stopped=True))
 
     async def _stop_play(self, play_id: str) -> None:
-        if play_id not in self.active_plays:
-            return
+        if play_id not in self.active_plays or play_id in self.stopped_plays:
+            return  # finished, or already being stopped (barge-in, then the verb's own StopPlayback)
         self.stopped_plays.add(play_id)
         with contextlib.suppress(AriNotFound):  # it may have finished on its own meanwhile
             await self._ari.playbacks.stop(playback_id(self.call_id, play_id))
