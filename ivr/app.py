@@ -182,10 +182,6 @@ class Controller:
             await ari.close()
             await store.close()
 
-    async def stop(self) -> None:
-        if self._stream is not None:
-            await self._stream.close()
-
 
 async def _prewarm(registry: FlowRegistry, renderer: PromptRenderer, site_vars: dict[str, str]) -> None:
     """Synthesise the flows' static prompts in the background, so first callers do not wait for TTS."""

@@ -65,7 +65,6 @@ class CommandExecutor:
         self.answered = False
         self.hung_up = False
         self.flow_outcome: str | None = None
-        self.language: str | None = None
 
     async def execute(self, command: c.Command) -> None:
         try:
@@ -108,8 +107,8 @@ class CommandExecutor:
                 if not self.hung_up:
                     self.hung_up = True
                     await self._ari.channels.hangup(self.channel_id)
-            case c.SetLanguage(lang=lang):
-                self.language = lang
+            case c.SetLanguage():
+                pass  # the engine keeps the call's language; prompts carry theirs
             case c.NodeEntered(node_id=node_id):
                 self._record.node_entered(node_id, datetime.now(UTC))
             case c.InputTaken():

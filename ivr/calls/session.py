@@ -204,7 +204,7 @@ class CallSession:
             await self.exec.barge_in()
             flow_event = to_flow_event(item, call_id=self.call_id)
         elif isinstance(item, PlaybackFinished):
-            flow_event = to_flow_event(item, call_id=self.call_id, stopped=frozenset(self.exec.stopped_plays))
+            flow_event = to_flow_event(item, call_id=self.call_id, stopped=self.exec.stopped_plays)
             if isinstance(flow_event, PlaybackDone):
                 self.exec.playback_finished(flow_event.play_id)
                 if item.playback.state == "failed":

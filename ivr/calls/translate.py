@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
+
 from ivr.ari.events import AriEvent, ChannelDtmfReceived, PlaybackFinished
 from ivr.flows.events import DtmfReceived, Event, PlaybackDone
 
@@ -13,7 +15,7 @@ def playback_id(call_id: str, play_id: str) -> str:
     return f"pb-{call_id}-{play_id}"
 
 
-def to_flow_event(event: AriEvent, *, call_id: str, stopped: frozenset[str] = frozenset()) -> Event | None:
+def to_flow_event(event: AriEvent, *, call_id: str, stopped: Container[str] = frozenset()) -> Event | None:
     """The flow event an ARI event means for this call, or None when it means nothing to the flow.
 
     A DTMF "digit" outside 0-9 * # A-D (a broken or hostile peer) is dropped here, never reaching a verb.

@@ -15,7 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -118,7 +118,6 @@ class ControllerProcess:
     proc: subprocess.Popen[bytes] | None = None
     http_port: int = 0
     token: str = "test-admin-token"
-    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
@@ -135,7 +134,6 @@ class ControllerProcess:
                 "PYTHONUNBUFFERED": "1",
             }
         )
-        env.update(self.extra_env)
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "ivr.cli", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
