@@ -25,6 +25,8 @@ flows-check: deps
 
 test: deps
 	$(BIN)/ruff check ivr acd tests bench
+	$(BIN)/ruff format --check ivr acd tests bench
+	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/ivr flows check
 	$(BIN)/pytest -q -p no:cacheprovider

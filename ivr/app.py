@@ -20,18 +20,19 @@ from ivr.ari.client import AriClient
 from ivr.ari.errors import AriAuthError, AriConnectionError, AriError
 from ivr.ari.stream import EventStream
 from ivr.asr.config import AsrConfig, AsrConfigError
+from ivr.calls.legs import LegRegistry
 from ivr.calls.manager import CallManager
-from ivr.calls.recordings import RecordingFiler
 from ivr.calls.session import SessionDeps
 from ivr.calls.speech import SpeechService
 from ivr.calls.stats import LatencyStats
+from ivr.calls.voicemail_files import VoicemailFiler
 from ivr.demo.orders import add_demo_routes
 from ivr.flows.loader import SHIPPED_DIR
 from ivr.flows.registry import FlowRegistry, UnknownFlow
 from ivr.flows.static_prompts import static_prompts
 from ivr.settings import Settings
 from ivr.store.calls import CallStore
-from ivr.store.recorder import CallRecorder
+from ivr.store.write_behind import CallRecorder
 from ivr.tts.renderer import PromptRenderer
 from ivr.web.app import WebDeps, build_app
 
@@ -128,9 +129,12 @@ class Controller:
                 stats=self.stats,
                 site_vars=s.site_vars,
                 speech=speech,
-                recordings=RecordingFiler(self._media.recording_spool, s.recordings_dir),
+                voicemail=VoicemailFiler(self._media.recording_spool, s.recordings_dir),
+                legs=LegRegistry(),
             )
-            manager = CallManager(app=s.ari_app, registry=registry, deps=deps, store=store)
+            manager = CallManager(
+                app=s.ari_app, flows=registry, deps=deps, find_open_call=store.find_open_call_by_channel
+            )
             self._stream = stream = EventStream(ari, on_connect=manager.resync)
 
             runner = await _start_web(

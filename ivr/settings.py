@@ -6,7 +6,7 @@ Every setting has an ``IVR_*`` environment variable; defaults suit ``make up`` o
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -70,7 +70,6 @@ class Settings:
     hours_override: str  # "open" | "closed" | "" (follow the flows' calendars)
     ring_cycle_s: float  # one ring (on + off); Japan 3 s, North America 6 s
     answer_target_rings: int
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def site_vars(self) -> dict[str, str]:

@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
-from ivr.ari.errors import AriConnectionError, error_for_status
+from ivr.ari.errors import AriConnectError, AriResponseLost, error_for_status
 from ivr.ari.resources import (
     Applications,
     AsteriskResource,
@@ -110,8 +110,9 @@ class AriClient:
     async def request(self, method: str, path: str, *, params: Params | None = None, json: Any = None) -> Any:
         """Send one ARI request; returns the decoded JSON body, or None when there is none.
 
-        Raises an `AriHTTPError` subclass for an error status and `AriConnectionError` when Asterisk
-        cannot be reached or does not answer in time.
+        Raises an `AriHTTPError` subclass for an error status, `AriConnectError` when Asterisk cannot be
+        reached (the request was never sent: retry-safe) and `AriResponseLost` when it was sent but no
+        answer came (it may have run).
         """
         method = method.upper()
         query = _encode_params(params)
@@ -128,8 +129,12 @@ class AriClient:
                 status = resp.status
                 reason = resp.reason or ""
                 content_type = resp.content_type
+        except (aiohttp.ClientConnectorError, aiohttp.ClientProxyConnectionError) as exc:
+            raise AriConnectError(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
+        except aiohttp.ConnectionTimeoutError as exc:  # connect phase timed out: nothing was sent
+            raise AriConnectError(f"{method} {path}: connect timeout: {exc}") from exc
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            raise AriConnectionError(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
+            raise AriResponseLost(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
         decoded = _decode(body, content_type)
         if status >= 400:
             message = _error_message(decoded) or reason or f"HTTP {status}"

@@ -3,7 +3,10 @@
 Every error the client raises derives from `AriError`, so one ``except AriError`` covers them all::
 
     AriError                      anything that went wrong talking to Asterisk
-    ├── AriConnectionError        no HTTP answer: refused, reset, DNS, timeout, WebSocket dropped
+    ├── AriConnectionError        no HTTP answer (``may_have_run`` says whether the request could have acted)
+    │   ├── AriConnectError       never sent: refused, DNS, connect timeout — safe to retry
+    │   └── AriResponseLost       sent, but no answer came: read timeout, reset — it MAY have run, so an
+    │                             originate or a hangup must not be retried blindly
     └── AriHTTPError              Asterisk answered with an error status (status, method, path, message)
         ├── AriBadRequest         400  bad or missing parameter
         ├── AriAuthError          401/403  wrong ARI user or password, or forbidden
@@ -25,7 +28,22 @@ class AriError(Exception):
 
 
 class AriConnectionError(AriError):
-    """Asterisk could not be reached, or the connection broke or timed out."""
+    """Asterisk could not be reached, or the connection broke or timed out (also: WebSocket dropped)."""
+
+    may_have_run: bool = True
+    """False only when the request certainly never reached Asterisk (retry-safe)."""
+
+
+class AriConnectError(AriConnectionError):
+    """The connection could not be made; the request was never sent. Safe to retry."""
+
+    may_have_run = False
+
+
+class AriResponseLost(AriConnectionError):
+    """The request was sent but no complete answer came back (timeout, reset): it may have run."""
+
+    may_have_run = True
 
 
 class AriHTTPError(AriError):

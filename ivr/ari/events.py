@@ -17,6 +17,7 @@ from typing import Any
 from ivr.ari.models import (
     Bridge,
     Channel,
+    Endpoint,
     JsonObj,
     LiveRecording,
     Playback,
@@ -125,6 +126,14 @@ class Dial(AriEvent):
     forward: str = ""
 
 
+@dataclass(frozen=True, kw_only=True)
+class EndpointStateChange(AriEvent):
+    """An endpoint (an operator's phone) came online or went offline; needs a subscription to
+    ``endpoint:PJSIP`` (``applications.subscribe``)."""
+
+    endpoint: Endpoint
+
+
 def _opt_channel(d: JsonObj, key: str) -> Channel | None:
     value = d.get(key)
     return None if value is None else Channel.from_json(value)
@@ -194,6 +203,9 @@ _PARSERS: dict[str, _Parser] = {
     ),
     "ChannelLeftBridge": lambda d: ChannelLeftBridge(
         **_common(d), bridge=Bridge.from_json(d.get("bridge")), channel=Channel.from_json(d.get("channel"))
+    ),
+    "EndpointStateChange": lambda d: EndpointStateChange(
+        **_common(d), endpoint=Endpoint.from_json(d.get("endpoint"))
     ),
     "Dial": lambda d: Dial(
         **_common(d),

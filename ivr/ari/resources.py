@@ -61,6 +61,9 @@ class Channels(_Group):
     async def answer(self, id: str) -> None:
         await self._r.request("POST", f"/channels/{_seg(id)}/answer")
 
+    async def ring_stop(self, id: str) -> None:
+        await self._r.request("DELETE", f"/channels/{_seg(id)}/ring")
+
     async def ring(self, id: str) -> None:
         await self._r.request("POST", f"/channels/{_seg(id)}/ring")
 
@@ -223,6 +226,13 @@ class Applications(_Group):
 
     async def get(self, name: str) -> Application:
         return Application.from_json(await self._r.request("GET", f"/applications/{_seg(name)}"))
+
+    async def subscribe(self, name: str, event_source: str) -> Application:
+        """``POST /applications/{name}/subscription``: also receive events of e.g. ``endpoint:PJSIP``."""
+        data = await self._r.request(
+            "POST", f"/applications/{_seg(name)}/subscription", params={"eventSource": event_source}
+        )
+        return Application.from_json(data)
 
     async def filter_events(
         self, name: str, *, allowed: Sequence[str] = (), disallowed: Sequence[str] = ()

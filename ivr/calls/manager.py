@@ -1,26 +1,30 @@
-"""Routes ARI events to per-call sessions; adopts calls already in Stasis after a (re)connect."""
+"""Routes ARI events to per-call sessions and to the owners of legs; adopts calls after a (re)connect.
+
+Which flow a call runs and where an adopted call resumes is decided in ``lifecycle``; this module only
+keeps the map from channels to their owners and starts one task per call.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from ivr.ari.errors import AriError, AriNotFound
 from ivr.ari.events import AriEvent, StasisStart, channel_id_of
 from ivr.ari.models import Channel
+from ivr.calls.legs import is_leg
+from ivr.calls.lifecycle import FlowSource, OpenCallFacts, Start, start_adopted, start_new
 from ivr.calls.session import CallSession, SessionDeps
-from ivr.flows.model import Flow
-from ivr.flows.registry import FlowRegistry, UnknownFlow
-from ivr.store.calls import CallStore
 
 log = logging.getLogger(__name__)
 
-# Channels that enter our Stasis app but are not callers: legs the controller creates itself.
-LEG_ARG_PREFIX = "leg:"
 UNUSED_EVENTS = ("ChannelVarset", "ChannelDialplan", "ChannelConnectedLine")
-HELPER_CHANNEL_PREFIXES = ("Snoop/", "UnicastRTP/", "AudioSocket/", "WebSocket/")
+
+FindOpenCall = Callable[[str], Awaitable[OpenCallFacts | None]]
+"""channel id → the store's open call on it (``CallStore.find_open_call_by_channel``)."""
 
 
 @dataclass
@@ -30,49 +34,65 @@ class _Live:
 
 
 class CallManager:
-    def __init__(self, *, app: str, registry: FlowRegistry, deps: SessionDeps, store: CallStore) -> None:
+    def __init__(
+        self, *, app: str, flows: FlowSource, deps: SessionDeps, find_open_call: FindOpenCall
+    ) -> None:
         self._app = app
-        self._registry = registry
+        self._flows = flows
         self._deps = deps
-        self._store = store
+        self._find_open_call = find_open_call
         self._calls: dict[str, _Live] = {}  # caller channel id -> live call
+        self.on_resync: list[Callable[[set[str]], Awaitable[None]]] = []
+        """Awaited after each resync with the app's channel ids (the ACD reconciles its legs)."""
+        self.stasis_handlers: dict[str, Callable[[StasisStart], None]] = {}
+        """First Stasis argument → handler for channels that are not callers (``feature``: an operator
+        dialled a feature code)."""
+        self.channelless_handlers: list[Callable[[AriEvent], None]] = []
+        """Told of events about no channel (e.g. ``EndpointStateChange``: a phone registered)."""
 
     @property
     def active(self) -> int:
         return len(self._calls)
 
+    def session_for(self, call_id: str) -> CallSession | None:
+        for live in self._calls.values():
+            if live.session.call_id == call_id:
+                return live.session
+        return None
+
     def dispatch(self, event: AriEvent) -> None:
         """Called for every ARI event, in arrival order. Never blocks, never raises."""
         try:
-            if isinstance(event, StasisStart):
-                self._on_stasis_start(event)
-                return
             cid = channel_id_of(event)
-            live = self._calls.get(cid) if cid else None
+            if cid is None:
+                for handler in self.channelless_handlers:
+                    handler(event)
+                return
+            owner = self._deps.legs.owner(cid)
+            if owner is not None:
+                owner(event)
+                return
+            live = self._calls.get(cid)
             if live is not None:
                 live.session.deliver(event)
+            elif isinstance(event, StasisStart) and event.args and event.args[0] in self.stasis_handlers:
+                self.stasis_handlers[event.args[0]](event)
+            elif isinstance(event, StasisStart) and not is_leg(event.channel, event.args):
+                dialed = event.channel.dialplan.exten if event.channel.dialplan else ""
+                self._start(event.channel, start_new(self._flows, dialed, uuid.uuid4().hex))
         except Exception:
             log.exception("event %s could not be dispatched; ignored", getattr(event, "type", event))
 
-    def _on_stasis_start(self, event: StasisStart) -> None:
-        channel = event.channel
-        if _is_helper_channel(channel, event.args):
-            return
-        if channel.id in self._calls:
-            return
-        self._start(channel, self._flow_for(channel), call_id=uuid.uuid4().hex, resume_at=None, adopted=False)
-
-    def _flow_for(self, channel: Channel) -> Flow:
-        dialed = channel.dialplan.exten if channel.dialplan else ""
-        return self._registry.for_number(dialed)
-
-    def _start(
-        self, channel: Channel, flow: Flow, *, call_id: str, resume_at: str | None, adopted: bool
-    ) -> None:
+    def _start(self, channel: Channel, start: Start) -> None:
         session = CallSession(
-            call_id=call_id, channel=channel, flow=flow, deps=self._deps, resume_at=resume_at, adopted=adopted
+            call_id=start.call_id,
+            channel=channel,
+            flow=start.flow,
+            deps=self._deps,
+            resume_at=start.resume_at,
+            adopted=start.adopted,
         )
-        task = asyncio.get_running_loop().create_task(session.run(), name=f"call-{call_id}")
+        task = asyncio.get_running_loop().create_task(session.run(), name=f"call-{start.call_id}")
         self._calls[channel.id] = _Live(session, task)
         self._deps.stats.calls_started += 1
         self._deps.stats.calls_active = len(self._calls)
@@ -101,6 +121,11 @@ class CallManager:
                 live.session.gone()
         for cid in sorted(live_ids - set(self._calls)):
             await self._adopt(cid)
+        for hook in self.on_resync:
+            try:
+                await hook(live_ids)
+            except Exception:
+                log.exception("resync hook failed; continuing")
 
     async def _adopt(self, channel_id: str) -> None:
         try:
@@ -110,28 +135,22 @@ class CallManager:
         except AriError as exc:
             log.warning("resync: channel %s unreadable: %s", channel_id, exc)
             return
-        if _is_helper_channel(channel, ()):
+        if is_leg(channel):
             return
         open_call = None
         try:
-            open_call = await self._store.find_open_call_by_channel(channel_id)
+            open_call = await self._find_open_call(channel_id)
         except Exception as exc:  # a dead database must not stop adoption
             log.warning("resync: store lookup for %s failed: %s", channel_id, exc)
-        flow = None
-        if open_call is not None and open_call.flow:
-            try:
-                flow = self._registry.get(open_call.flow)
-            except UnknownFlow:
-                flow = None
-        if flow is None:
-            flow = self._flow_for(channel)
-        if open_call is None:
+        dialed = channel.dialplan.exten if channel.dialplan else ""
+        start = start_adopted(self._flows, dialed, open_call, uuid.uuid4().hex)
+        if start.adopted:
+            log.info(
+                "resync: adopted call %s on channel %s at node %s", start.call_id, channel_id, start.resume_at
+            )
+        else:
             log.info("resync: adopting unknown channel %s as a new call", channel_id)
-            self._start(channel, flow, call_id=uuid.uuid4().hex, resume_at=None, adopted=False)
-            return
-        resume_at = open_call.last_node if open_call.last_node in flow.nodes else None
-        log.info("resync: adopted call %s on channel %s at node %s", open_call.id, channel_id, resume_at)
-        self._start(channel, flow, call_id=open_call.id, resume_at=resume_at, adopted=True)
+        self._start(channel, start)
 
     async def shutdown(self) -> None:
         """Stop every call task (not the calls: Asterisk keeps them for the next controller)."""
@@ -139,9 +158,3 @@ class CallManager:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-
-
-def _is_helper_channel(channel: Channel, args: tuple[str, ...]) -> bool:
-    if args and args[0].startswith(LEG_ARG_PREFIX):
-        return True
-    return channel.name.startswith(HELPER_CHANNEL_PREFIXES)

@@ -36,11 +36,10 @@ from ivr.asr.endpoint import EndpointConfig, Endpointer, Utterance
 from ivr.asr.engines import Recognizer
 from ivr.asr.pool import RecognizerPool, build_engines
 from ivr.asr.rtp import RtpError, RtpPacket, SequenceFilter, parse_rtp, slin16_samples
+from ivr.calls.legs import LEG_ARG_PREFIX, leg_id
 from ivr.flows.events import Event, SpeechRecognized
 
 log = logging.getLogger(__name__)
-
-LEG_PREFIX = "leg:"  # the call manager ignores StasisStart of channels whose first arg starts with it
 
 
 class SpeechService:
@@ -247,15 +246,15 @@ class SpeechListener:
                 self.channel_id,
                 app=app,
                 spy="in",
-                snoop_id=f"{self.call_id}-snoop-{tag}",
-                app_args=f"{LEG_PREFIX}{self.call_id}:snoop",
+                snoop_id=leg_id(self.call_id, "snoop-", tag),
+                app_args=f"{LEG_ARG_PREFIX}snoop:{self.call_id}",
             )
             self._snoop_id = snoop.id
             media = await ari.channels.external_media(
                 app=app,
                 external_host=f"{self._service.host}:{self._service.port}",
                 format="slin16",
-                channel_id=f"{self.call_id}-media-{tag}",
+                channel_id=leg_id(self.call_id, "media-", tag),
             )
             self._media_id = media.id
             port = await self._local_rtp_port(media.id, media.channelvars)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ivr.flows.prompts import Prompt
+from ivr.prompts import Prompt
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,22 @@ class EnterQueue:
     priority: int = 0
     attributes: dict[str, str] = field(default_factory=dict)
     timeout_s: float = 300.0
+
+
+@dataclass(frozen=True)
+class LeaveQueue:
+    """The flow takes the caller out of the queue (e.g. a callback instead of waiting). With
+    ``callback_number`` the ACD keeps the caller's place for a callback to that number."""
+
+    queue: str
+    callback_number: str | None = None
+
+
+@dataclass(frozen=True)
+class Moh:
+    """Music on hold on (``on=True``) or off for the caller."""
+
+    on: bool
 
 
 @dataclass(frozen=True)
@@ -151,6 +167,8 @@ Command = (
     | ListenSpeech
     | HttpLookup
     | EnterQueue
+    | LeaveQueue
+    | Moh
     | Transfer
     | RecordMessage
     | Hangup

@@ -8,53 +8,22 @@ mutates the state it is given (it works on a copy). Flow and verb objects are sh
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 
-from ivr.flows.commands import Answer, Command, Hangup, NodeEntered, OutcomeSet, SetLanguage
+from ivr.flows.commands import Answer, Command, Hangup, NodeEntered, OutcomeSet, SetLanguage, StopPlayback
 from ivr.flows.events import DtmfReceived, Event
 from ivr.flows.model import Flow
+from ivr.flows.state import CallContext, CallState
 from ivr.flows.verbs.base import Enter, Finish, Go, Result, Stay, Transition, Verb, VerbCtx
+
+__all__ = ["CallContext", "CallState", "FlowEngine", "Step"]
 
 MAX_HOPS = 64
 """Node changes within one step before the engine declares a runaway loop and ends the call."""
 
 MAX_TYPEAHEAD = 32
 """Keys kept while a node that takes no input runs (an announcement); the next input node gets them."""
-
-
-@dataclass(frozen=True)
-class CallContext:
-    call_id: str
-    caller_number: str = ""
-    caller_name: str | None = None
-    dialed: str = ""
-    lang: str | None = None
-    now: datetime = field(default_factory=lambda: datetime(1970, 1, 1, tzinfo=UTC))
-    vars: Mapping[str, str] = field(default_factory=dict)
-    """Site settings as variables (e.g. ``services.orders``); override the flow's ``vars``."""
-
-
-@dataclass
-class CallState:
-    call_id: str
-    flow: str
-    version: str
-    lang: str
-    frame: str  # the flow whose node is running (differs from ``flow`` inside a subflow)
-    node: str | None = None
-    stack: list[tuple[str, str | None]] = field(default_factory=list)
-    vars: dict[str, str] = field(default_factory=dict)
-    local: dict[str, Any] = field(default_factory=dict)  # the running node's own state
-    sensitive_vars: list[str] = field(default_factory=list)
-    counter: int = 0  # play/request ids
-    entry_seq: int = 0  # node entries (scopes timer names)
-    path: list[str] = field(default_factory=list)
-    typeahead: str = ""  # keys pressed during nodes that take no input, for the next input node
-    finished: bool = False
-    outcome: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,15 +64,25 @@ class FlowEngine:
             return Step(state, [])
         verb = self._verb(state)
         if isinstance(event, DtmfReceived) and not verb.waits():
-            # Type-ahead: callers who know the menu need not wait for the announcement to end.
+            # Type-ahead: callers who know the menu need not wait for the announcement to end. A
+            # prompt that allows barge-in stops (its PlaybackDone then moves the call on).
             if len(state.typeahead) < MAX_TYPEAHEAD:
                 state.typeahead += event.digit
-            return Step(state, [])
+            return Step(state, self._barge_in(state))
         ctx = VerbCtx(state, state.node, now)
         result = verb.on_event(ctx, event)
         commands = list(result.commands)
+        _note_outcome(state, commands)
         commands += self._run(state, result.transition, now)
         return Step(state, commands)
+
+    @staticmethod
+    def _barge_in(state: CallState) -> list[Command]:
+        play_id = state.local.get("play")
+        if play_id is None or not state.local.get("play_barge_in") or state.local.get("play_stopping"):
+            return []
+        state.local["play_stopping"] = True
+        return [StopPlayback(play_id)]
 
     def _run(self, state: CallState, transition: Transition, now: datetime) -> list[Command]:
         commands: list[Command] = []
@@ -140,6 +119,7 @@ class FlowEngine:
             verb = self._verb(state)
             result: Result = verb.start(VerbCtx(state, target, now))
             commands += result.commands
+            _note_outcome(state, result.commands)
             transition = result.transition
             if isinstance(transition, Stay) and state.typeahead and verb.waits():
                 transition = self._replay_typeahead(state, verb, now, commands)
@@ -154,6 +134,7 @@ class FlowEngine:
             assert state.node is not None
             result = verb.on_event(VerbCtx(state, state.node, now), DtmfReceived(digit))
             commands += result.commands
+            _note_outcome(state, result.commands)
             if not isinstance(result.transition, Stay):
                 return result.transition
         return Stay()
@@ -162,9 +143,16 @@ class FlowEngine:
         state.finished = True
         state.node = None
         commands: list[Command] = []
-        if outcome is not None:
+        if outcome is not None and outcome != state.outcome:
             state.outcome = outcome
             commands.append(OutcomeSet(outcome))
         if not hung_up:
             commands.append(Hangup())
         return commands
+
+
+def _note_outcome(state: CallState, commands: list[Command]) -> None:
+    """The engine owns the call's outcome: the last ``OutcomeSet`` a verb emitted is the state's."""
+    for command in commands:
+        if isinstance(command, OutcomeSet):
+            state.outcome = command.outcome

@@ -7,11 +7,6 @@ from typing import Any
 
 
 @dataclass(frozen=True)
-class CallStarted:
-    """First event of every call."""
-
-
-@dataclass(frozen=True)
 class PlaybackDone:
     play_id: str
     stopped: bool = False  # True when barge-in or StopPlayback cut it short
@@ -53,6 +48,23 @@ class QueueDone:
 
 
 @dataclass(frozen=True)
+class QueueStatus:
+    """While waiting: the caller's place in line (1 = next) and the expected wait in seconds."""
+
+    queue: str
+    position: int
+    expected_wait_s: int
+
+
+@dataclass(frozen=True)
+class AgentConnected:
+    """An operator answered and is bridged with the caller; ``QueueDone(answered)`` follows at the end."""
+
+    queue: str
+    agent: str
+
+
+@dataclass(frozen=True)
 class TransferDone:
     target: str
     outcome: str  # answered | busy | no_answer | failed
@@ -66,13 +78,14 @@ class RecordingDone:
 
 
 Event = (
-    CallStarted
-    | PlaybackDone
+    PlaybackDone
     | DtmfReceived
     | SpeechRecognized
     | TimerFired
     | LookupDone
     | QueueDone
+    | QueueStatus
+    | AgentConnected
     | TransferDone
     | RecordingDone
 )

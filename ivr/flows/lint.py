@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from ivr.flows.promptspec import ALL_LANGS, template_names
 from ivr.flows.verbs.base import Verb
 from ivr.flows.yamlpos import Path_
-from ivr.tts.text import has_ideographs
+from ivr.speech_text import has_ideographs
 
 JAPANESE = "ja"
 KANJI_IN_PROMPT = "kanji cannot be spoken by the Japanese TTS voice; write this prompt in kana"

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ivr.flows.prompts import Prompt, SoundFile, Speak
+from ivr.prompts import Prompt, SoundFile, Speak
 
 _VAR = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\-]*)\}")
 ALL_LANGS = "*"

@@ -1,15 +1,21 @@
 """Live flows with hot reload: new calls get a changed file within ~2 s; a broken edit keeps the
-previous version live and is reported by ``errors()``. Calls keep the ``Flow`` object they started with."""
+previous version live and is reported by ``errors()``. Calls keep the ``Flow`` object they started with.
+
+An edit is broken when its file does not load, and also when it only breaks with the other flows at
+hand (link time): an unknown subflow, a number another flow already has, a rename that leaves another
+flow's subflow dangling. Such a version is held back (not live) and retried whenever any file changes.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ivr.flows.loader import flow_files, link, load_file
+from ivr.flows.link import link
+from ivr.flows.loader import DEFAULT_DEPARTMENTS, DEFAULT_QUEUES, flow_files, load_file
 from ivr.flows.model import Flow, FlowError
 
 log = logging.getLogger(__name__)
@@ -20,13 +26,23 @@ class UnknownFlow(KeyError):
 
 
 class FlowRegistry:
-    def __init__(self, dirs: Sequence[Path], *, default_flow: str = "shop") -> None:
+    def __init__(
+        self,
+        dirs: Sequence[Path],
+        *,
+        default_flow: str = "shop",
+        queues: frozenset[str] = DEFAULT_QUEUES,
+        departments: Mapping[str, str] = DEFAULT_DEPARTMENTS,
+    ) -> None:
         self.dirs = [Path(d) for d in dirs]
         self.default_flow = default_flow
+        self.queues = queues
+        self.departments = departments
         self._hashes: dict[Path, str] = {}
-        self._good: dict[Path, Flow] = {}  # last valid version per file
-        self._errors: dict[Path, list[FlowError]] = {}
-        self._link_errors: list[FlowError] = []
+        self._good: dict[Path, Flow] = {}  # the live version per file
+        self._held: dict[Path, Flow] = {}  # newer versions that load but do not link (not live)
+        self._errors: dict[Path, list[FlowError]] = {}  # why a file's newest version is not live
+        self._link_errors: list[FlowError] = []  # problems among the live flows themselves
         self._flows: dict[str, Flow] = {}
         self.reload()
 
@@ -73,6 +89,7 @@ class FlowRegistry:
         for gone in set(self._hashes) - set(files):
             self._hashes.pop(gone, None)
             self._good.pop(gone, None)
+            self._held.pop(gone, None)
             self._errors.pop(gone, None)
             changed = True
         for path in files:
@@ -84,24 +101,48 @@ class FlowRegistry:
                 continue
             self._hashes[path] = digest
             changed = True
-            flow, errors = load_file(path)
+            flow, errors = load_file(path, queues=self.queues, departments=self.departments)
             if flow is None:
+                self._held.pop(path, None)
                 self._errors[path] = errors
                 for e in errors:
                     log.error("flow rejected, previous version stays live: %s", e)
             else:
-                self._errors.pop(path, None)
-                self._good[path] = flow
-                log.info("flow %s loaded from %s (version %s)", flow.name, path, flow.version)
+                self._held[path] = flow
         if changed:
-            by_name: dict[str, Flow] = {}
-            for path in files:  # later directories (site) override earlier ones (shipped)
-                if path in self._good:
-                    by_name[self._good[path].name] = self._good[path]
-            self._flows, self._link_errors = link(by_name)
-            for e in self._link_errors:
-                log.error("flow problem: %s", e)
+            self._admit(files)
         return changed
+
+    def _admit(self, files: list[Path]) -> None:
+        """Make held versions live when linking them adds no error; the others stay held and reported."""
+        live = dict(self._good)
+        baseline = _keys(_link(files, live)[1])
+        pending = dict(self._held)
+        _, errors = _link(files, {**live, **pending}, last=list(pending))
+        if not [e for e in errors if _key(e) not in baseline]:  # the usual case: everything links
+            live.update(pending)
+            pending = {}
+        progress = True
+        while pending and progress:  # else one by one, until no more can be taken
+            progress = False
+            for path, flow in list(pending.items()):
+                trial = {**live, path: flow}
+                _, errors = _link(files, trial, last=[path])
+                if not [e for e in errors if _key(e) not in baseline]:
+                    live, baseline, progress = trial, _keys(errors), True
+                    del pending[path]
+        for path in set(self._held) - set(pending):
+            self._errors.pop(path, None)
+            log.info("flow %s loaded from %s (version %s)", live[path].name, path, live[path].version)
+        for path, flow in pending.items():
+            _, errors = _link(files, {**live, path: flow}, last=[path])
+            self._errors[path] = [_rejection(path, e) for e in errors if _key(e) not in baseline]
+            for e in self._errors[path]:
+                log.error("flow rejected, previous version stays live: %s", e)
+        self._good, self._held = live, pending
+        self._flows, self._link_errors = _link(files, live)
+        for e in self._link_errors:
+            log.error("flow problem: %s", e)
 
     async def watch(self, interval: float = 0.5) -> None:
         """Poll for changes forever (cancel the task to stop)."""
@@ -111,3 +152,36 @@ class FlowRegistry:
                 self.reload()  # small files; in the loop so readers never see a half-updated registry
             except Exception:
                 log.exception("flow reload failed; previous versions stay live")
+
+
+def _link(
+    files: list[Path], chosen: Mapping[Path, Flow], last: Sequence[Path] = ()
+) -> tuple[dict[str, Flow], list[FlowError]]:
+    """Link the flows of ``chosen`` by name (later directories override earlier ones: site over
+    shipped); the flows of ``last`` go last, so a number they share with another flow is their error."""
+    by_name: dict[str, Flow] = {}
+    for path in files:
+        if path in chosen:
+            by_name[chosen[path].name] = chosen[path]
+    for path in last:
+        flow = chosen[path]
+        if by_name.get(flow.name) is flow:
+            by_name[flow.name] = by_name.pop(flow.name)
+    return link(by_name)
+
+
+def _key(error: FlowError) -> tuple[str, str, str]:
+    """An error without its position (an edit moves lines; the same problem must compare equal)."""
+    return error.file, error.node_path, error.message
+
+
+def _keys(errors: list[FlowError]) -> set[tuple[str, str, str]]:
+    return {_key(e) for e in errors}
+
+
+def _rejection(path: Path, error: FlowError) -> FlowError:
+    """``error`` as the reason ``path``'s new version is not live (said in another file's terms when
+    the edit breaks another flow, e.g. a rename that leaves a subflow dangling)."""
+    if error.file == str(path):
+        return error
+    return FlowError(str(path), 1, 1, "", f"this version is not used: with it, {error}")

@@ -27,9 +27,10 @@ from ivr.flows.events import (
     TimerFired,
     TransferDone,
 )
+from ivr.flows.lookups import BODY_LIMIT, lookup_result
 from ivr.flows.model import Flow
 from ivr.flows.prompts import Digits, Prompt, SoundFile, Speak
-from ivr.tts.readback import digits_to_words
+from ivr.speech_text import digits_to_words
 
 DTMF_KEYS = set("0123456789*#ABCD")
 NO_INPUT_TOKENS = {"-", "timeout", ""}
@@ -38,9 +39,10 @@ LookupFn = Callable[[c.HttpLookup], LookupDone]
 
 
 def http_lookup(cmd: c.HttpLookup) -> LookupDone:
-    """Perform the lookup for real with the command's timeout (capped at 5 s)."""
+    """Perform the lookup for real with the command's timeout (capped at 5 s); the answer is judged by
+    ``lookup_result``, exactly as on a real call."""
     if not cmd.url.startswith(("http://", "https://")):
-        return LookupDone(cmd.request_id, False, None, None, f"not an http(s) URL: {cmd.url}")
+        return lookup_result(cmd.request_id, None, None, f"not an http(s) URL: {cmd.url}")
     data = None if cmd.body is None else json.dumps(cmd.body).encode()
     req = urllib.request.Request(cmd.url, data=data, method=cmd.method)  # noqa: S310 (scheme checked)
     req.add_header("Accept", "application/json")
@@ -48,13 +50,11 @@ def http_lookup(cmd: c.HttpLookup) -> LookupDone:
         req.add_header("Content-Type", "application/json")
     try:
         with urllib.request.urlopen(req, timeout=min(cmd.timeout_s, 5.0)) as resp:  # noqa: S310
-            body = json.loads(resp.read().decode() or "null")
-            ok_data = body if isinstance(body, dict) else {"value": body}
-            return LookupDone(cmd.request_id, True, resp.status, ok_data)
+            return lookup_result(cmd.request_id, resp.status, resp.read(BODY_LIMIT + 1))
     except urllib.error.HTTPError as exc:
-        return LookupDone(cmd.request_id, False, exc.code, None, f"HTTP {exc.code}")
+        return lookup_result(cmd.request_id, exc.code, exc.read(BODY_LIMIT + 1))
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        return LookupDone(cmd.request_id, False, None, None, str(exc))
+        return lookup_result(cmd.request_id, None, None, str(exc) or type(exc).__name__)
 
 
 def hear(prompt: Prompt) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ivr.flows.model import Flow
-from ivr.flows.prompts import Prompt
 from ivr.flows.promptspec import template_names
+from ivr.prompts import Prompt
 
 
 def static_prompts(flow: Flow, site_vars: Mapping[str, str]) -> list[Prompt]:

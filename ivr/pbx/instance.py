@@ -7,7 +7,6 @@ own etc/run/spool/log/lib/sounds directories and its own ports; binaries and pro
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 import logging
@@ -22,6 +21,8 @@ from pathlib import Path, PurePosixPath
 
 import aiohttp
 
+from ivr.ari.client import AriClient
+from ivr.ari.errors import AriError, AriHTTPError
 from ivr.pbx.config import PbxConfig
 from ivr.pbx.errors import PbxError
 from ivr.pbx.root import Progress, copy_hosts, ensure_root
@@ -312,16 +313,17 @@ class Pbx:
                     ) from None
 
     async def _ari_status(self, wait_s: float) -> int | None:
-        headers = {"Authorization": basic_auth(self.config.ari_user, self.config.ari_password)}
-        try:
-            async with (
-                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=wait_s)) as session,
-                session.get(f"{self.ari_url}/ari/asterisk/info", headers=headers) as response,
-            ):
-                await response.read()
-                return response.status
-        except (aiohttp.ClientError, TimeoutError, OSError):
-            return None
+        """The HTTP status of ``GET /asterisk/info`` with our credentials; None when nothing answers."""
+        timeout = aiohttp.ClientTimeout(total=wait_s)
+        c = self.config
+        async with AriClient(self.ari_url, c.ari_user, c.ari_password, c.app, timeout=timeout) as ari:
+            try:
+                await ari.asterisk.info()
+            except AriHTTPError as exc:
+                return exc.status
+            except AriError:
+                return None
+        return 200
 
     async def _wait_ready(self) -> None:
         assert self._proc is not None
@@ -399,11 +401,6 @@ class Pbx:
                 return True
             await asyncio.sleep(0.05)
         return False
-
-
-def basic_auth(user: str, password: str) -> str:
-    """An HTTP Basic ``Authorization`` header value (aiohttp 3.13 deprecates ``BasicAuth``)."""
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
 def _alive(pid: int) -> bool:

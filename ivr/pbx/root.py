@@ -27,7 +27,13 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 
 SUITE = "sid"
-PACKAGES: tuple[str, ...] = ("asterisk", "asterisk-modules", "asterisk-config", "asterisk-core-sounds-en-gsm")
+PACKAGES: tuple[str, ...] = (
+    "asterisk",
+    "asterisk-modules",
+    "asterisk-config",
+    "asterisk-core-sounds-en-gsm",
+    "asterisk-moh-opsound-gsm",  # music on hold for callers waiting in a queue
+)
 STAMP_NAME = ".ivr-root.json"
 FALLBACK_MIRROR = "http://deb.debian.org/debian"
 ASTERISK_BIN = "/usr/sbin/asterisk"

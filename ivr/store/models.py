@@ -98,3 +98,17 @@ class SurveyRow(Base):
     question: Mapped[str | None] = mapped_column(String(128))
     score: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class AgentStateRow(Base):
+    """Every agent state change, in order: the latest row per agent is its state after a restart;
+    consecutive rows are the intervals occupancy is computed from."""
+
+    __tablename__ = "agent_states"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agent: Mapped[str] = mapped_column(String(64), index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(128))
+    call_id: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)

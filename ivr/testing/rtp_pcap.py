@@ -147,8 +147,22 @@ def load_sound_file(path: str | Path) -> npt.NDArray[np.int16]:
     if sox is None:
         raise PcapBuildError("sox is not installed; it is needed to convert sound files")
     proc = subprocess.run(
-        [sox, str(src), "-t", "raw", "-r", str(SAMPLE_RATE), "-c", "1", "-e", "signed-integer",
-         "-b", "16", "-L", "-"],
+        [
+            sox,
+            str(src),
+            "-t",
+            "raw",
+            "-r",
+            str(SAMPLE_RATE),
+            "-c",
+            "1",
+            "-e",
+            "signed-integer",
+            "-b",
+            "16",
+            "-L",
+            "-",
+        ],
         capture_output=True,
         check=False,
     )
@@ -182,8 +196,9 @@ class _StreamBuilder:
     def _timestamp(self, tick: int) -> int:
         return (self.first_timestamp + tick * SAMPLES_PER_PACKET) & 0xFFFFFFFF
 
-    def emit(self, payload_type: int, payload: bytes, *, marker: bool = False,
-             timestamp: int | None = None) -> None:
+    def emit(
+        self, payload_type: int, payload: bytes, *, marker: bool = False, timestamp: int | None = None
+    ) -> None:
         self.packets.append(
             RtpPacket(
                 time_s=self.tick * PACKET_MS / 1000,
@@ -228,8 +243,12 @@ class _StreamBuilder:
         for index in range(packets):
             end = index == packets - 1
             duration = min((index + 1) * SAMPLES_PER_PACKET, 0xFFFF)
-            self.emit(EVENT_PAYLOAD_TYPE, _event_payload(code, end, dtmf.volume, duration),
-                      marker=index == 0, timestamp=start_ts)
+            self.emit(
+                EVENT_PAYLOAD_TYPE,
+                _event_payload(code, end, dtmf.volume, duration),
+                marker=index == 0,
+                timestamp=start_ts,
+            )
         final = _event_payload(code, True, dtmf.volume, min(packets * SAMPLES_PER_PACKET, 0xFFFF))
         for _ in range(END_PACKET_COUNT - 1):
             self.emit(EVENT_PAYLOAD_TYPE, final, timestamp=start_ts)
@@ -287,7 +306,7 @@ def _frame(udp_payload: bytes, ident: int, src: tuple[str, int], dst: tuple[str,
         "!BBHHHBBH4s4s", 0x45, 0, 20 + udp_len, ident & 0xFFFF, 0, 64, 17, 0, _ipv4(src[0]), _ipv4(dst[0])
     )
     ip_header = ip_header[:10] + struct.pack("!H", _ip_checksum(ip_header)) + ip_header[12:]
-    ethernet = bytes.fromhex("020000000002" "020000000001") + struct.pack("!H", 0x0800)
+    ethernet = bytes.fromhex("020000000002020000000001") + struct.pack("!H", 0x0800)
     return ethernet + ip_header + udp
 
 

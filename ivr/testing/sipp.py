@@ -1,4 +1,4 @@
-"""Run SIPp (``/usr/bin/sipp``, SIPp 3.6.1) non-interactively and read back what happened.
+"""Run SIPp (``sipp`` on the PATH, SIPp 3.6.1) non-interactively and read back what happened.
 
 ``start_sipp`` launches one SIPp process with its statistics, screen and error traces in a
 private directory; ``SippProcess.wait()`` collects a :class:`SippResult` (final successful and
@@ -44,6 +44,7 @@ __all__ = [
     "SippResult",
     "caller_pcap",
     "default_keys",
+    "find_sipp",
     "free_udp_port",
     "quote_display",
     "run_sipp",
@@ -52,7 +53,8 @@ __all__ = [
     "start_sipp",
 ]
 
-SIPP_BINARY = "/usr/bin/sipp"
+SIPP_BINARY = "sipp"
+"""The SIPp program: a name looked up on the PATH, or a path."""
 SCENARIOS_DIR = Path(__file__).resolve().parent / "scenarios"
 SCENARIOS: dict[str, str] = {
     "caller_waits_bye": "caller: INVITE, play pcap, wait for the far end's BYE (recv_timeout_s bounds it)",
@@ -301,9 +303,13 @@ class SippProcess:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def _check_binary(sipp_binary: str) -> None:
-    if not Path(sipp_binary).is_file():
-        raise SippError(f"SIPp not found at {sipp_binary}: install the Debian package sip-tester")
+def find_sipp(sipp_binary: str = SIPP_BINARY) -> str:
+    """The full path of the SIPp program (a name is looked up on the PATH); SippError when missing."""
+    found = shutil.which(sipp_binary)
+    if found is None:
+        where = "at" if os.sep in sipp_binary else "on the PATH as"
+        raise SippError(f"SIPp not found {where} {sipp_binary}: install the Debian package sip-tester")
+    return found
 
 
 def _workdir(log_dir: Path | None) -> Path:
@@ -353,7 +359,7 @@ async def start_sipp(
     e.g. the IVR's BYE in ``caller_waits_bye``. ``pcap`` is the stream the scenario plays (a
     second of silence when None). With ``log_dir`` the traces (and ``-trace_msg``) are kept there.
     """
-    _check_binary(sipp_binary)
+    program = find_sipp(sipp_binary)
     xml = scenario_path(scenario)
     if calls < 1 or rate <= 0 or timeout_s <= 0:
         raise SippError("calls must be >= 1, rate > 0 and timeout_s > 0")
@@ -369,7 +375,7 @@ async def start_sipp(
     for name, value in merged.items():
         _check_key(name, value)
 
-    command: list[str] = [sipp_binary, "-sf", str(xml)]
+    command: list[str] = [program, "-sf", str(xml)]
     if target is not None:
         command.append(target)
     command += [
@@ -469,5 +475,3 @@ async def run_sipp(
 def run_sipp_sync(scenario: str | Path, target: str | None = None, **options: object) -> SippResult:
     """:func:`run_sipp` for synchronous scripts (runs its own event loop)."""
     return asyncio.run(run_sipp(scenario, target, **options))  # type: ignore[arg-type]
-
-

@@ -16,10 +16,10 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ivr.flows.prompts import Digits, Prompt, Silence, SoundFile, Speak
+from ivr.prompts import Digits, Prompt, Silence, SoundFile, Speak
+from ivr.speech_text import digit_word, digits_to_words, has_ideographs
 from ivr.tts.engine import SOX_FORMAT, EspeakSynthesizer, SynthesisError, Synthesizer, to_telephone_wav
-from ivr.tts.readback import digit_word, digits_to_words
-from ivr.tts.text import MAX_TEXT_CHARS, cache_key, clean_text, has_ideographs
+from ivr.tts.text import MAX_TEXT_CHARS, cache_key, clean_text
 
 log = logging.getLogger(__name__)
 

@@ -27,11 +27,6 @@ def clean_text(text: str) -> str:
     return " ".join("".join(out).split())
 
 
-def has_ideographs(text: str) -> bool:
-    """True if ``text`` contains CJK ideographs (kanji), which espeak-ng's Japanese voice can't read."""
-    return any(unicodedata.name(ch, "").startswith("CJK UNIFIED IDEOGRAPH") for ch in text)
-
-
 def cache_key(*, text: str, lang: str, voice: str, rate: int, engine: str, fmt: str) -> str:
     """File name (no extension) for a rendered prompt: a hash of everything that shapes the audio."""
     blob = json.dumps([text, lang, voice, rate, engine, fmt], ensure_ascii=False, separators=(",", ":"))

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from ivr.store.recorder import is_transient
+from ivr.store import is_transient
 from ivr.web.auth import bearer_token_matches
 
 log = logging.getLogger(__name__)

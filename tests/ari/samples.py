@@ -92,6 +92,10 @@ EVENTS: dict[str, dict[str, Any]] = {
     ),
     "ChannelEnteredBridge": _event("ChannelEnteredBridge", bridge=BRIDGE, channel=channel(state="Up")),
     "ChannelLeftBridge": _event("ChannelLeftBridge", bridge=BRIDGE, channel=channel(state="Up")),
+    "EndpointStateChange": _event(
+        "EndpointStateChange",
+        endpoint={"technology": "PJSIP", "resource": "2101", "state": "online", "channel_ids": []},
+    ),
     "Dial": _event(
         "Dial",
         dialstatus="RINGING",

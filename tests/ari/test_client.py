@@ -8,11 +8,13 @@ from ivr.ari.client import AriClient
 from ivr.ari.errors import (
     AriAuthError,
     AriBadRequest,
+    AriConnectError,
     AriConnectionError,
     AriError,
     AriHTTPError,
     AriNotFound,
     AriNotInStasis,
+    AriResponseLost,
     AriServerError,
     AriUnprocessable,
 )
@@ -72,13 +74,42 @@ def _free_port() -> int:
         return port
 
 
-async def test_refused_connection_is_connection_error() -> None:
+async def test_refused_connection_was_never_sent_and_is_retry_safe() -> None:
     ari = AriClient(f"http://127.0.0.1:{_free_port()}", "u", "p", "ivr")
     try:
-        with pytest.raises(AriConnectionError):
+        with pytest.raises(AriConnectError) as info:
             await ari.asterisk.info()
+        assert isinstance(info.value, AriConnectionError)
+        assert info.value.may_have_run is False
     finally:
         await ari.close()
+
+
+async def test_request_sent_without_answer_may_have_run() -> None:
+    """A server that accepts the request and never answers: the originate may have happened."""
+    import asyncio
+
+    import aiohttp
+
+    got_request = asyncio.Event()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        got_request.set()
+        await asyncio.sleep(5)
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    ari = AriClient(f"http://127.0.0.1:{port}", "u", "p", "ivr", timeout=aiohttp.ClientTimeout(total=0.5))
+    try:
+        with pytest.raises(AriResponseLost) as info:
+            await ari.channels.originate("PJSIP/2101", app="ivr")
+        assert got_request.is_set()
+        assert info.value.may_have_run is True
+    finally:
+        await ari.close()
+        server.close()
 
 
 async def test_json_in_and_out(fake: FakeAri, client: AriClient) -> None:

@@ -29,6 +29,17 @@ def test_known_event_types_are_all_sampled() -> None:
     assert set(samples.EVENTS) == ev.KNOWN_EVENT_TYPES
 
 
+def test_endpoint_state_change_names_the_phone() -> None:
+    event = parse_event(samples.EVENTS["EndpointStateChange"])
+    assert isinstance(event, ev.EndpointStateChange)
+    assert (event.endpoint.technology, event.endpoint.resource, event.endpoint.state) == (
+        "PJSIP",
+        "2101",
+        "online",
+    )
+    assert ev.channel_id_of(event) is None
+
+
 def test_stasis_start_fields() -> None:
     event = parse_event(samples.EVENTS["StasisStart"])
     assert isinstance(event, ev.StasisStart)

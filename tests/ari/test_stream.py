@@ -175,12 +175,17 @@ async def test_asterisk_down_at_first_connect_keeps_retrying(consumer: Consumer)
 
 async def test_close_while_retrying(consumer: Consumer) -> None:
     ari = AriClient(f"http://127.0.0.1:{_free_port()}", "u", "p", "ivr")
-    stream = EventStream(ari, min_backoff=5.0, max_backoff=10.0)
+    stream = EventStream(ari, min_backoff=30.0, max_backoff=30.0)  # nothing listens: it backs off 30 s
     try:
         consumer.start(stream)
         await until(lambda: stream.last_error is not None)
-        await stream.close()  # wakes the backoff sleep
-        await consumer.finish()
+        await asyncio.sleep(0.05)  # the iterator is now sleeping before its second attempt
+        assert consumer.task is not None and not consumer.task.done()
+        await stream.close()
+        # close() wakes the backoff sleep: iteration ends long before the 30 s backoff would.
+        await asyncio.wait_for(asyncio.shield(consumer.task), timeout=2.0)
+        assert consumer.log == []
+        assert stream.closed and not stream.connected
     finally:
         await ari.close()
 

@@ -126,7 +126,11 @@ async def test_utterance_is_recognised_and_posted_and_legs_torn_down() -> None:
         await listener.listen("en", ("operator", "agent"))
         assert listener.legs_up
         snoop = dict(ari.log)["snoop"]
-        assert snoop["spy"] == "in" and snoop["app_args"] == "leg:call1:snoop"
+        assert (
+            snoop["spy"] == "in"
+            and snoop["app_args"] == "leg:snoop:call1"
+            and snoop["snoop_id"].startswith("leg-call1-snoop-")
+        )
         assert dict(ari.log)["external_media"]["external_host"] == f"127.0.0.1:{service.port}"
         talk(service, 0.5, 0.6)
         await asyncio.wait_for(posted.arrived.wait(), 5.0)

@@ -9,7 +9,7 @@ import pytest
 from ivr.flows import commands as c
 from ivr.flows.engine import CallContext, FlowEngine
 from ivr.flows.events import DtmfReceived, PlaybackDone, SpeechRecognized, TimerFired
-from ivr.flows.prompts import Digits
+from ivr.prompts import Digits
 
 from .conftest import CLOSED, HOLIDAY, OPEN, down_lookup, not_found_lookup
 

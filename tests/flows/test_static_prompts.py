@@ -1,6 +1,6 @@
 from ivr.flows.loader import SHIPPED_DIR, load_paths
-from ivr.flows.prompts import Speak
 from ivr.flows.static_prompts import static_prompts
+from ivr.prompts import Speak
 
 
 def test_static_prompts_cover_both_languages_and_skip_call_variables() -> None:

@@ -13,7 +13,17 @@ import pytest
 
 from ivr.testing.stack import ControllerProcess, TestPbx, start_test_pbx
 
-pytestmark = pytest.mark.asterisk
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test under tests/integration needs the real Asterisk (``-m "not asterisk"`` leaves them out).
+
+    A ``pytestmark`` in a conftest has no effect, and this hook sees every collected item, not only
+    those of this directory: hence the path check."""
+    for item in items:
+        if item.path.is_relative_to(HERE):
+            item.add_marker(pytest.mark.asterisk)
 
 
 @pytest.fixture(scope="session")

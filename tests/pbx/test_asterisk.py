@@ -8,11 +8,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import aiohttp
 import pytest
 
+from ivr.ari.client import AriClient
 from ivr.pbx import Pbx, free_udp_tcp_port, scratch_pbx
-from ivr.pbx.instance import basic_auth
 from ivr.pbx.root import mounts_under
 from ivr.settings import Settings
 from tests.pbx.conftest import asterisk_available
@@ -28,13 +27,9 @@ def process_exists(pid: int | None) -> bool:
 
 
 async def ari_get(pbx: Pbx, path: str) -> object:
-    headers = {"Authorization": basic_auth(pbx.config.ari_user, pbx.config.ari_password)}
-    async with (
-        aiohttp.ClientSession() as session,
-        session.get(f"{pbx.ari_url}/ari{path}", headers=headers) as resp,
-    ):
-        assert resp.status == 200, await resp.text()
-        return await resp.json()
+    c = pbx.config
+    async with AriClient(pbx.ari_url, c.ari_user, c.ari_password, c.app) as ari:
+        return await ari.request("GET", path)
 
 
 def sipp_call(pbx: Pbx, service: str) -> subprocess.CompletedProcess[str]:

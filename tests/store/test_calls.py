@@ -26,7 +26,7 @@ async def test_open_runs_migrations_and_sets_wal(tmp_path: Path) -> None:
         version = conn.execute("SELECT version_num FROM alembic_version").fetchone()
         mode = conn.execute("PRAGMA journal_mode").fetchone()
     assert {"calls", "call_path", "call_inputs", "offers", "callbacks", "survey_results"} <= tables
-    assert version == ("0001",)
+    assert version == ("0002",)
     assert mode == ("wal",)
 
 
@@ -181,3 +181,43 @@ async def test_ping_false_when_closed(tmp_path: Path) -> None:
     assert await store.ping()
     await store.close()
     assert not await store.ping()
+
+
+@pytest.mark.parametrize(("cycle_s", "rings"), [(6.0, 0.67), (3.0, 1.33), (2.0, 2.0)])
+async def test_rings_use_the_site_ring_cycle(tmp_path: Path, cycle_s: float, rings: float) -> None:
+    store = CallStore(default_db_url(tmp_path), ring_cycle_s=cycle_s)
+    await store.open()
+    try:
+        await store.call_started("c1", "ch1", "100", "A", "200", "shop", at(0))
+        await store.offer_started("c1", "alice", at(10))
+        await store.offer_answered("c1", "alice", at(14))  # 4 s of ringing
+        call = await store.get_call("c1")
+        assert call is not None
+        assert call["ring_to_answer_s"] == 4.0
+        assert call["rings"] == rings
+        [listed] = await store.list_calls()
+        assert listed["rings"] == rings
+    finally:
+        await store.close()
+
+
+def test_ring_cycle_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="ring_cycle_s"):
+        CallStore("sqlite+aiosqlite:///unused.db", ring_cycle_s=0)
+
+
+async def test_agent_states_restore_latest_and_log_the_window(store: CallStore) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    t0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    await store.agent_state_changed("2101", "available", None, None, t0)
+    await store.agent_state_changed("2102", "paused", "break", None, t0)
+    await store.agent_state_changed("2101", "on_call", None, "call-1", t0 + timedelta(minutes=5))
+    latest = {r.agent: (r.state, r.reason, r.call_id) for r in await store.latest_agent_states()}
+    assert latest == {"2101": ("on_call", None, "call-1"), "2102": ("paused", "break", None)}
+    window = await store.agent_state_log(t0 + timedelta(minutes=1), None)
+    assert [(r.agent, r.state) for r in window] == [
+        ("2101", "available"),
+        ("2102", "paused"),
+        ("2101", "on_call"),
+    ]

@@ -128,8 +128,9 @@ def test_audio_samples_become_pcmu_packets(tmp_path: Path) -> None:
 @pytest.mark.skipif(shutil.which("sox") is None, reason="needs sox")
 def test_audio_from_sound_file(tmp_path: Path) -> None:
     wav = tmp_path / "tone.wav"
-    subprocess.run(["sox", "-n", "-r", "16000", "-b", "16", str(wav), "synth", "0.5", "sine", "1000"],
-                   check=True)
+    subprocess.run(
+        ["sox", "-n", "-r", "16000", "-b", "16", str(wav), "synth", "0.5", "sine", "1000"], check=True
+    )
     packets = read_rtp_pcap(write_pcap(tmp_path / "f.pcap", [Audio(wav), Dtmf("1")]))
     audio = [p for p in packets if p.payload_type == 0]
     assert len(audio) >= 25  # 0.5 s resampled to 8 kHz, then the gap

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from ivr.testing.sipp import (
     SCENARIOS,
     SippError,
     caller_pcap,
+    find_sipp,
     free_udp_port,
     quote_display,
     run_sipp,
@@ -19,7 +22,15 @@ from ivr.testing.sipp import (
     start_sipp,
 )
 
-pytestmark = pytest.mark.skipif(not Path("/usr/bin/sipp").is_file(), reason="needs sipp (sip-tester)")
+pytestmark = pytest.mark.skipif(shutil.which("sipp") is None, reason="needs sipp (sip-tester) on the PATH")
+
+
+def test_sipp_is_found_on_the_path_and_a_missing_one_is_a_clear_error(tmp_path: Path) -> None:
+    assert Path(find_sipp()).is_file()
+    with pytest.raises(SippError, match=r"SIPp not found on the PATH as no-such-sipp: install .*sip-tester"):
+        find_sipp("no-such-sipp")
+    with pytest.raises(SippError, match=re.escape(f"SIPp not found at {tmp_path / 'sipp'}: install")):
+        find_sipp(str(tmp_path / "sipp"))
 
 
 def test_every_shipped_scenario_exists() -> None:
@@ -32,12 +43,22 @@ def test_every_shipped_scenario_exists() -> None:
 async def test_caller_waits_for_bye_from_answering_phone(tmp_path: Path) -> None:
     pcap = caller_pcap(tmp_path / "digits.pcap", "4271#", lead_silence_s=0.2, trailing_silence_s=0.2)
     port = free_udp_port()
-    uas = await start_sipp("uas_answer_bye", local_port=port, timeout_s=30,
-                           keys={"answer_ms": "200", "talk_ms": "1500"}, log_dir=tmp_path / "uas")
+    uas = await start_sipp(
+        "uas_answer_bye",
+        local_port=port,
+        timeout_s=30,
+        keys={"answer_ms": "200", "talk_ms": "1500"},
+        log_dir=tmp_path / "uas",
+    )
     try:
         caller = await run_sipp(
-            "caller_waits_bye", f"127.0.0.1:{port}", service="100", pcap=pcap, timeout_s=30,
-            recv_timeout_s=15, keys={"display": quote_display('Ann "A" <x>'), "caller": "0311112222"},
+            "caller_waits_bye",
+            f"127.0.0.1:{port}",
+            service="100",
+            pcap=pcap,
+            timeout_s=30,
+            recv_timeout_s=15,
+            keys={"display": quote_display('Ann "A" <x>'), "caller": "0311112222"},
             log_dir=tmp_path / "caller",
         )
         answered = await uas.wait()
@@ -55,8 +76,14 @@ async def test_caller_hangs_up_on_answering_phone() -> None:
     port = free_udp_port()
     uas = await start_sipp("uas_answer", local_port=port, timeout_s=30, keys={"answer_ms": "300"})
     try:
-        caller = await run_sipp("caller_hangs_up", f"127.0.0.1:{port}", service="200", timeout_s=30,
-                                recv_timeout_s=15, keys={"hangup_ms": "500"})
+        caller = await run_sipp(
+            "caller_hangs_up",
+            f"127.0.0.1:{port}",
+            service="200",
+            timeout_s=30,
+            recv_timeout_s=15,
+            keys={"hangup_ms": "500"},
+        )
         answered = await uas.wait()
     finally:
         await uas.stop()
@@ -69,8 +96,16 @@ async def test_several_calls_with_a_concurrency_limit() -> None:
     port = free_udp_port()
     uas = await start_sipp("uas_answer", local_port=port, calls=4, timeout_s=40, keys={"answer_ms": "0"})
     try:
-        caller = await run_sipp("caller_hangs_up", f"127.0.0.1:{port}", calls=4, rate=10, limit=2,
-                                timeout_s=40, recv_timeout_s=15, keys={"hangup_ms": "300"})
+        caller = await run_sipp(
+            "caller_hangs_up",
+            f"127.0.0.1:{port}",
+            calls=4,
+            rate=10,
+            limit=2,
+            timeout_s=40,
+            recv_timeout_s=15,
+            keys={"hangup_ms": "300"},
+        )
         answered = await uas.wait()
     finally:
         await uas.stop()
@@ -115,12 +150,19 @@ async def test_register_answers_the_digest_challenge(tmp_path: Path, password: s
     port = free_udp_port()
     registrar = await start_sipp(Path(__file__).with_name("registrar.xml"), local_port=port, timeout_s=20)
     try:
-        agent = await run_sipp("register", f"127.0.0.1:{port}", service="agent1", timeout_s=20,
-                               recv_timeout_s=5, auth=("agent1", password),
-                               keys={"contact_port": "5099"}, log_dir=tmp_path)
+        agent = await run_sipp(
+            "register",
+            f"127.0.0.1:{port}",
+            service="agent1",
+            timeout_s=20,
+            recv_timeout_s=5,
+            auth=("agent1", password),
+            keys={"contact_port": "5099"},
+            log_dir=tmp_path,
+        )
     finally:
         await registrar.stop()
     assert (agent.successful == 1) is registered, agent.describe()
     messages = (tmp_path / "messages.log").read_text()
-    assert "Authorization: Digest" in messages and "username=\"agent1\"" in messages
+    assert "Authorization: Digest" in messages and 'username="agent1"' in messages
     assert "Contact: <sip:agent1@127.0.0.1:5099>" in messages

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ivr.flows.prompts import Digits, Prompt, Silence, SoundFile, Speak
+from ivr.prompts import Digits, Prompt, Silence, SoundFile, Speak
 from ivr.tts.renderer import PromptRenderer, silence_uris
 from tests.tts.fakes import CountingSynthesizer, ToneSynthesizer, media_uri
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from ivr.tts.text import cache_key, clean_text, has_ideographs
+from ivr.tts.text import cache_key, clean_text
 
 
 def test_clean_text_drops_control_and_format_characters() -> None:
@@ -11,11 +11,6 @@ def test_clean_text_drops_control_and_format_characters() -> None:
 
 def test_clean_text_composes_kana() -> None:
     assert clean_text("こ\u3099") == "ご"
-
-
-def test_has_ideographs() -> None:
-    assert has_ideographs("ご注文")
-    assert not has_ideographs("ごちゅうもん")
 
 
 def test_cache_key_changes_with_every_input() -> None:

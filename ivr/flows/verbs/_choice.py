@@ -7,16 +7,18 @@ no input / no match replays the matching prompt and the main prompt, up to ``ret
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ivr.flows.commands import Command, InputTaken
 from ivr.flows.events import DtmfReceived, Event, SpeechRecognized
-from ivr.flows.prompts import Prompt
 from ivr.flows.promptspec import PromptText
 from ivr.flows.verbs.base import (
+    DEFAULT_ENV,
     PROMPT_SCHEMA,
     SECONDS,
+    CheckEnv,
     RelPath,
     Result,
     Verb,
@@ -24,6 +26,7 @@ from ivr.flows.verbs.base import (
     speech_matches,
     words_for,
 )
+from ivr.prompts import Prompt
 
 
 @dataclass(frozen=True)
@@ -43,11 +46,21 @@ CHOICE_SCHEMA: dict[str, Any] = {
 
 
 class ChoiceVerb(Verb):
+    """Subclasses set ``self.choices`` in ``__init__`` (after calling this one)."""
+
     waits_for_input: ClassVar[bool] = True
     default_retries: ClassVar[int] = 2
+    choices: tuple[Option, ...] = ()
 
-    def options(self) -> list[Option]:
-        raise NotImplementedError
+    def __init__(self, node_id: str, spec: Mapping[str, Any], env: CheckEnv = DEFAULT_ENV) -> None:
+        super().__init__(node_id, spec, env)
+        self.prompt = self._prompt("prompt")
+        self.retry_prompts: dict[str, PromptText | None] = {
+            "no_input": self._prompt("no_input"),
+            "no_match": self._prompt("no_match"),
+        }
+        self.retries = int(spec.get("retries", self.default_retries))
+        self.timeout_s = float(spec.get("timeout", 5))
 
     def on_choice(self, ctx: VerbCtx, option: Option) -> Result:
         raise NotImplementedError
@@ -56,15 +69,11 @@ class ChoiceVerb(Verb):
         raise NotImplementedError
 
     def intro(self, ctx: VerbCtx) -> tuple[Prompt, ...]:
-        return ctx.render(self._prompt("prompt"))
+        return ctx.render(self.prompt)
 
     def prompt_fields(self) -> list[tuple[RelPath, PromptText]]:
-        out: list[tuple[RelPath, PromptText]] = []
-        for key in ("prompt", "no_input", "no_match"):
-            spec = self._prompt(key)
-            if spec is not None:
-                out.append(((key,), spec))
-        return out
+        fields = {"prompt": self.prompt, **self.retry_prompts}
+        return [((key,), text) for key, text in fields.items() if text is not None]
 
     # --- run time ---
     def start(self, ctx: VerbCtx) -> Result:
@@ -79,24 +88,24 @@ class ChoiceVerb(Verb):
         cmds: list[Command] = [ctx.play(before + self.intro(ctx), barge_in=True)]
         if not ctx.local.get("listening"):
             for lang in self.listen_languages(ctx):
-                cmds += ctx.listen(tuple(w for o in self.options() for w in words_for(o.words, lang)), lang)
+                cmds += ctx.listen(tuple(w for o in self.choices for w in words_for(o.words, lang)), lang)
         return cmds
 
     def on_event(self, ctx: VerbCtx, event: Event) -> Result:
         if ctx.is_my_playback(event):
-            return Result([ctx.start_timer("input", float(self.spec.get("timeout", 5)))])
+            return Result([ctx.start_timer("input", self.timeout_s)])
         if ctx.fired(event, "input"):
             return self._fail(ctx, "no_input")
         if isinstance(event, DtmfReceived):
             cmds = ctx.stop_playback() + ctx.cancel_timer("input")
-            for option in self.options():
+            for option in self.choices:
                 if option.key is not None and option.key == event.digit:
                     return self._chosen(ctx, option, "dtmf", event.digit, cmds)
             res = self._fail(ctx, "no_match")
             return Result(cmds + res.commands, res.transition)
         if isinstance(event, SpeechRecognized):
             lang = event.lang if event.lang in self.listen_languages(ctx) else ctx.lang
-            for option in self.options():
+            for option in self.choices:
                 if any(speech_matches(event.text, w) for w in words_for(option.words, lang)):
                     cmds = ctx.stop_playback() + ctx.cancel_timer("input")
                     return self._chosen(ctx, option, "speech", event.text, cmds)
@@ -113,6 +122,6 @@ class ChoiceVerb(Verb):
 
     def _fail(self, ctx: VerbCtx, why: str) -> Result:
         ctx.local["attempts"] = int(ctx.local.get("attempts", 0)) + 1
-        if ctx.local["attempts"] > int(self.spec.get("retries", self.default_retries)):
+        if ctx.local["attempts"] > self.retries:
             return self.on_failure(ctx)
-        return Result(self._ask(ctx, ctx.render(self._prompt(why))))
+        return Result(self._ask(ctx, ctx.render(self.retry_prompts[why])))

@@ -6,12 +6,14 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 from ivr.flows.commands import CancelTimer, Command, ListenSpeech, Play, StartTimer, StopPlayback
 from ivr.flows.events import Event, PlaybackDone, TimerFired
-from ivr.flows.prompts import Prompt
 from ivr.flows.promptspec import ALL_LANGS, PromptText
+from ivr.flows.state import CallState
+from ivr.prompts import Prompt
 
 RelPath = tuple[str, ...]
 
@@ -69,19 +71,31 @@ class Result:
     transition: Transition = STAY
 
 
+DEFAULT_QUEUES: frozenset[str] = frozenset({"orders", "returns", "complaints", "inquiries", "operator"})
+"""Queue names a flow may use when the wiring passes none (``ivr flows check``, tests)."""
+
+DEFAULT_DEPARTMENTS: Mapping[str, str] = MappingProxyType({"warehouse": "2001", "billing": "2002"})
+"""Department name -> extension for the ``transfer`` verb when the wiring passes none."""
+
+
 @dataclass(frozen=True)
 class CheckEnv:
-    """What semantic checks may consult."""
+    """What loading a flow may consult besides the file: the flow's languages (semantic checks) and the
+    site's queues and departments (the ACD's configuration, passed in by the wiring; ``transfer``
+    resolves its department to an extension with it when the verb is built)."""
 
-    languages: tuple[str, ...]
-    queues: frozenset[str]
-    departments: Mapping[str, str]
+    languages: tuple[str, ...] = ("ja", "en")
+    queues: frozenset[str] = DEFAULT_QUEUES
+    departments: Mapping[str, str] = field(default_factory=lambda: DEFAULT_DEPARTMENTS)
+
+
+DEFAULT_ENV = CheckEnv()
 
 
 class VerbCtx:
     """One call's view while a node runs. Mutates the call state the engine gave it (a private copy)."""
 
-    def __init__(self, state: Any, node_id: str, now: datetime) -> None:
+    def __init__(self, state: CallState, node_id: str, now: datetime) -> None:
         self.state = state
         self.node_id = node_id
         self.now = now
@@ -89,17 +103,15 @@ class VerbCtx:
     # --- data ---
     @property
     def lang(self) -> str:
-        return str(self.state.lang)
+        return self.state.lang
 
     @property
     def vars(self) -> dict[str, str]:
-        v: dict[str, str] = self.state.vars
-        return v
+        return self.state.vars
 
     @property
     def local(self) -> dict[str, Any]:
-        loc: dict[str, Any] = self.state.local
-        return loc
+        return self.state.local
 
     def mark_sensitive(self, var: str) -> None:
         if var not in self.state.sensitive_vars:
@@ -116,6 +128,7 @@ class VerbCtx:
     def play(self, prompts: tuple[Prompt, ...], *, barge_in: bool = True) -> Play:
         play_id = self.next_id("play-")
         self.local["play"] = play_id
+        self.local["play_barge_in"] = barge_in
         return Play(play_id, prompts, barge_in)
 
     @property
@@ -198,7 +211,8 @@ def speech_matches(text: str, word: str) -> bool:
 
 class Verb:
     """Base of all verbs. Subclasses set ``type_name``, ``schema`` (JSON Schema properties) and
-    ``required``; ``__init__`` receives the node's already schema-checked mapping."""
+    ``required``; ``__init__`` receives the node's already schema-checked mapping and parses the options
+    once into typed attributes (run time never reads ``spec``; static analysis may, for positions)."""
 
     type_name: ClassVar[str] = ""
     waits_for_input: ClassVar[bool] = False
@@ -206,9 +220,11 @@ class Verb:
     required: ClassVar[tuple[str, ...]] = ()
     description: ClassVar[str] = ""
 
-    def __init__(self, node_id: str, spec: Mapping[str, Any]) -> None:
+    def __init__(self, node_id: str, spec: Mapping[str, Any], env: CheckEnv = DEFAULT_ENV) -> None:
         self.node_id = node_id
         self.spec = spec
+        self.next_node = optional_text(spec, "next")
+        """Where the call goes when this node is done (verbs with a ``next`` key); None finishes."""
 
     # run time
     def start(self, ctx: VerbCtx) -> Result:
@@ -254,8 +270,13 @@ class Verb:
         return [Edge(label, str(target), (key,))] if target is not None else []
 
     def _next(self) -> Transition:
-        target = self.spec.get("next")
-        return Go(str(target)) if target is not None else Finish()
+        return Go(self.next_node) if self.next_node is not None else Finish()
+
+
+def optional_text(spec: Mapping[str, Any], key: str) -> str | None:
+    """An optional text option (often a node id) as ``str``; None when the key is absent."""
+    value = spec.get(key)
+    return None if value is None else str(value)
 
 
 PROMPT_SCHEMA: dict[str, Any] = {"$ref": "#/$defs/prompt"}

@@ -8,10 +8,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ivr.flows.promptspec import render_template
-from ivr.flows.verbs.base import NODE_REF, CheckEnv, Edge, Go, RelPath, Result, Verb, VerbCtx
+from ivr.flows.verbs.base import (
+    DEFAULT_ENV,
+    NODE_REF,
+    CheckEnv,
+    Edge,
+    Go,
+    RelPath,
+    Result,
+    Verb,
+    VerbCtx,
+    optional_text,
+)
 
 RULE_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -38,25 +50,58 @@ def _text(v: Any) -> str:
     return str(v)
 
 
-def rule_holds(rule: Mapping[str, Any], variables: Mapping[str, str], lang: str) -> bool:
-    if "var" in rule:
-        name = str(rule["var"])
-        value = variables.get(name)
-        if "present" in rule and bool(rule["present"]) != bool(value):
+@dataclass(frozen=True)
+class Rule:
+    """One parsed rule; values compared with variables are already text (``true``/``false`` for booleans)."""
+
+    goto: str
+    var: str | None = None
+    present: bool | None = None
+    equals: str | None = None
+    not_equals: str | None = None
+    one_of: tuple[str, ...] | None = None
+    matches: str | None = None
+    caller: str | None = None
+    dialed: str | None = None
+    lang: str | None = None
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> Rule:
+        def text(key: str) -> str | None:
+            return _text(raw[key]) if key in raw else None
+
+        return cls(
+            goto=str(raw["goto"]),
+            var=optional_text(raw, "var"),
+            present=bool(raw["present"]) if "present" in raw else None,
+            equals=text("equals"),
+            not_equals=text("not_equals"),
+            one_of=tuple(_text(x) for x in raw["in"]) if "in" in raw else None,
+            matches=optional_text(raw, "matches"),
+            caller=optional_text(raw, "caller"),
+            dialed=optional_text(raw, "dialed"),
+            lang=optional_text(raw, "lang"),
+        )
+
+
+def rule_holds(rule: Rule, variables: Mapping[str, str], lang: str) -> bool:
+    if rule.var is not None:
+        value = variables.get(rule.var)
+        if rule.present is not None and rule.present != bool(value):
             return False
-        if "equals" in rule and value != _text(rule["equals"]):
+        if rule.equals is not None and value != rule.equals:
             return False
-        if "not_equals" in rule and value == _text(rule["not_equals"]):
+        if rule.not_equals is not None and value == rule.not_equals:
             return False
-        if "in" in rule and value not in [_text(x) for x in rule["in"]]:
+        if rule.one_of is not None and value not in rule.one_of:
             return False
-        if "matches" in rule and not re.fullmatch(str(rule["matches"]), value or ""):
+        if rule.matches is not None and not re.fullmatch(rule.matches, value or ""):
             return False
-    if "caller" in rule and not re.fullmatch(str(rule["caller"]), variables.get("caller.number", "")):
+    if rule.caller is not None and not re.fullmatch(rule.caller, variables.get("caller.number", "")):
         return False
-    if "dialed" in rule and not re.fullmatch(str(rule["dialed"]), variables.get("dialed", "")):
+    if rule.dialed is not None and not re.fullmatch(rule.dialed, variables.get("dialed", "")):
         return False
-    return not ("lang" in rule and lang != rule["lang"])
+    return not (rule.lang is not None and lang != rule.lang)
 
 
 class Branch(Verb):
@@ -65,11 +110,16 @@ class Branch(Verb):
     schema: ClassVar[dict[str, Any]] = {"rules": {"type": "array", "items": RULE_SCHEMA}, "else": NODE_REF}
     required = ("rules", "else")
 
+    def __init__(self, node_id: str, spec: Mapping[str, Any], env: CheckEnv = DEFAULT_ENV) -> None:
+        super().__init__(node_id, spec, env)
+        self.rules = tuple(Rule.parse(rule) for rule in spec["rules"])
+        self.else_node = str(spec["else"])
+
     def start(self, ctx: VerbCtx) -> Result:
-        for rule in self.spec["rules"]:
+        for rule in self.rules:
             if rule_holds(rule, ctx.vars, ctx.lang):
-                return Result(transition=Go(str(rule["goto"])))
-        return Result(transition=Go(str(self.spec["else"])))
+                return Result(transition=Go(rule.goto))
+        return Result(transition=Go(self.else_node))
 
     def targets(self) -> list[Edge]:
         edges = [

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from ivr.flows.commands import Command, InputTaken
 from ivr.flows.events import DtmfReceived, Event
 from ivr.flows.promptspec import PromptText
 from ivr.flows.verbs.base import (
+    DEFAULT_ENV,
     NODE_REF,
     PROMPT_SCHEMA,
     SECONDS,
@@ -20,6 +22,7 @@ from ivr.flows.verbs.base import (
     Result,
     Verb,
     VerbCtx,
+    optional_text,
 )
 
 
@@ -45,7 +48,7 @@ def mod11_ok(digits: str) -> bool:
     return expected < 10 and expected == check
 
 
-CHECKSUMS = {"luhn": luhn_ok, "mod11": mod11_ok}
+CHECKSUMS: dict[str, Callable[[str], bool]] = {"luhn": luhn_ok, "mod11": mod11_ok}
 
 
 def mask(value: str) -> str:
@@ -83,23 +86,40 @@ class Collect(Verb):
     }
     required = ("prompt", "var")
 
-    @property
-    def sensitive(self) -> bool:
-        return bool(self.spec.get("sensitive", False))
+    def __init__(self, node_id: str, spec: Mapping[str, Any], env: CheckEnv = DEFAULT_ENV) -> None:
+        super().__init__(node_id, spec, env)
+        self.var = str(spec["var"])
+        self.sensitive = bool(spec.get("sensitive", False))
+        self.min_length = int(spec.get("min_length", 1))
+        self.max_length = int(spec.get("max_length", 20))
+        self.terminator = optional_text(spec, "terminator") if "terminator" in spec else "#"
+        """The key that ends the input; None when only the length and the timers end it."""
+        self.timeout_s = float(spec.get("timeout", 5))
+        self.inter_digit_timeout_s = float(spec.get("inter_digit_timeout", 3))
+        self.overall_timeout_s = float(spec["overall_timeout"]) if "overall_timeout" in spec else None
+        rules = spec.get("validate", {})
+        self.pattern = optional_text(rules, "pattern")
+        self.luhn = bool(rules.get("luhn"))
+        self.checksum = CHECKSUMS[str(rules["checksum"])] if "checksum" in rules else None
+        self.retries = int(spec.get("retries", 2))
+        self.prompts: dict[str, PromptText | None] = {
+            k: self._prompt(k) for k in ("prompt", "no_input", "invalid")
+        }
+        self.failure_node = optional_text(spec, "on_failure")
 
     def start(self, ctx: VerbCtx) -> Result:
         ctx.local.update(attempts=0, digits="")
         if self.sensitive:
-            ctx.mark_sensitive(str(self.spec["var"]))
-        return Result([ctx.play(ctx.render(self._prompt("prompt")))])
+            ctx.mark_sensitive(self.var)
+        return Result([ctx.play(ctx.render(self.prompts["prompt"]))])
 
     def on_event(self, ctx: VerbCtx, event: Event) -> Result:
         if ctx.is_my_playback(event):
             if ctx.local["digits"]:
                 return Result()
-            cmds: list[Command] = [ctx.start_timer("first", float(self.spec.get("timeout", 5)))]
-            if "overall_timeout" in self.spec:
-                cmds.append(ctx.start_timer("overall", float(self.spec["overall_timeout"])))
+            cmds: list[Command] = [ctx.start_timer("first", self.timeout_s)]
+            if self.overall_timeout_s is not None:
+                cmds.append(ctx.start_timer("overall", self.overall_timeout_s))
             return Result(cmds)
         if ctx.fired(event, "first"):
             return self._retry(ctx, "no_input", [])
@@ -107,25 +127,23 @@ class Collect(Verb):
             return self._complete(ctx, [])
         if isinstance(event, DtmfReceived):
             cmds = ctx.stop_playback() + ctx.cancel_timer("first")
-            terminator = self.spec.get("terminator", "#")
-            if terminator is not None and event.digit == terminator:
+            if self.terminator is not None and event.digit == self.terminator:
                 return self._complete(ctx, cmds)
             ctx.local["digits"] += event.digit
-            if len(ctx.local["digits"]) >= int(self.spec.get("max_length", 20)):
+            if len(ctx.local["digits"]) >= self.max_length:
                 return self._complete(ctx, cmds)
-            cmds.append(ctx.start_timer("inter", float(self.spec.get("inter_digit_timeout", 3))))
+            cmds.append(ctx.start_timer("inter", self.inter_digit_timeout_s))
             return Result(cmds)
         return Result()
 
     def valid(self, value: str) -> bool:
-        if len(value) < int(self.spec.get("min_length", 1)):
+        if len(value) < self.min_length:
             return False
-        rules = self.spec.get("validate", {})
-        if "pattern" in rules and not re.fullmatch(str(rules["pattern"]), value):
+        if self.pattern is not None and not re.fullmatch(self.pattern, value):
             return False
-        if rules.get("luhn") and not luhn_ok(value):
+        if self.luhn and not luhn_ok(value):
             return False
-        return not ("checksum" in rules and not CHECKSUMS[str(rules["checksum"])](value))
+        return self.checksum is None or self.checksum(value)
 
     def _complete(self, ctx: VerbCtx, cmds: list[Command]) -> Result:
         value = str(ctx.local["digits"])
@@ -136,36 +154,34 @@ class Collect(Verb):
         cmds.append(InputTaken(self.node_id, "dtmf", shown, self.sensitive))
         if not self.valid(value):
             return self._retry(ctx, "invalid", cmds)
-        ctx.vars[str(self.spec["var"])] = value
+        ctx.vars[self.var] = value
         return Result(cmds, self._next())
 
     def _retry(self, ctx: VerbCtx, why: str, cmds: list[Command]) -> Result:
         ctx.local["attempts"] += 1
         ctx.local["digits"] = ""
-        if ctx.local["attempts"] > int(self.spec.get("retries", 2)):
-            target = self.spec.get("on_failure")
-            return Result(cmds, Go(str(target)) if target else Finish("failed"))
-        prompts = ctx.render(self._prompt(why)) + ctx.render(self._prompt("prompt"))
+        if ctx.local["attempts"] > self.retries:
+            return Result(cmds, Go(self.failure_node) if self.failure_node else Finish("failed"))
+        prompts = ctx.render(self.prompts[why]) + ctx.render(self.prompts["prompt"])
         return Result([*cmds, ctx.play(prompts)])
 
     def prompt_fields(self) -> list[tuple[RelPath, PromptText]]:
-        return [((k,), p) for k in ("prompt", "no_input", "invalid") if (p := self._prompt(k)) is not None]
+        return [((k,), p) for k, p in self.prompts.items() if p is not None]
 
     def defined_vars(self) -> set[str]:
-        return {str(self.spec["var"])}
+        return {self.var}
 
     def targets(self) -> list[Edge]:
         return self._edge("next", "next") + self._edge("failure", "on_failure")
 
     def check(self, env: CheckEnv) -> list[tuple[RelPath, str]]:
         errors: list[tuple[RelPath, str]] = []
-        pattern = self.spec.get("validate", {}).get("pattern")
-        if pattern is not None:
+        if self.pattern is not None:
             try:
-                re.compile(str(pattern))
+                re.compile(self.pattern)
             except re.error as exc:
                 errors.append((("validate", "pattern"), f"invalid regular expression: {exc}"))
-        lo, hi = int(self.spec.get("min_length", 1)), int(self.spec.get("max_length", 20))
+        lo, hi = self.min_length, self.max_length
         if lo > hi:
             errors.append((("min_length",), f"min_length {lo} is larger than max_length {hi}"))
         return errors

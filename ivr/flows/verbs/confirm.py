@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ivr.flows.commands import InputTaken
 from ivr.flows.events import DtmfReceived, Event
-from ivr.flows.prompts import Digits, Prompt
 from ivr.flows.promptspec import PromptText, parse_words
 from ivr.flows.verbs._choice import CHOICE_SCHEMA, ChoiceVerb, Option
 from ivr.flows.verbs.base import (
+    DEFAULT_ENV,
     NODE_REF,
     PROMPT_SCHEMA,
     WORDS_SCHEMA,
+    CheckEnv,
     Edge,
     Finish,
     Go,
@@ -20,6 +22,7 @@ from ivr.flows.verbs.base import (
     Result,
     VerbCtx,
 )
+from ivr.prompts import Digits, Prompt
 
 DEFAULT_YES = {"ja": ("はい", "ええ", "そうです", "正しい"), "en": ("yes", "yeah", "correct", "right")}
 DEFAULT_NO = {"ja": ("いいえ", "違います", "ちがいます", "いや"), "en": ("no", "wrong", "nope")}
@@ -42,18 +45,23 @@ class Confirm(ChoiceVerb):
     }
     required = ("var", "yes", "no")
 
-    def options(self) -> list[Option]:
-        yes = parse_words(self.spec["yes_words"]) if "yes_words" in self.spec else DEFAULT_YES
-        no = parse_words(self.spec["no_words"]) if "no_words" in self.spec else DEFAULT_NO
-        return [
-            Option(str(self.spec.get("yes_key", "1")), dict(yes), "yes"),
-            Option(str(self.spec.get("no_key", "2")), dict(no), "no"),
-        ]
+    def __init__(self, node_id: str, spec: Mapping[str, Any], env: CheckEnv = DEFAULT_ENV) -> None:
+        super().__init__(node_id, spec, env)
+        yes = parse_words(spec["yes_words"]) if "yes_words" in spec else DEFAULT_YES
+        no = parse_words(spec["no_words"]) if "no_words" in spec else DEFAULT_NO
+        self.choices = (
+            Option(str(spec.get("yes_key", "1")), dict(yes), "yes"),
+            Option(str(spec.get("no_key", "2")), dict(no), "no"),
+        )
+        self.var = str(spec["var"])
+        self.question = self._prompt("question")
+        self.answer_nodes = {"yes": str(spec["yes"]), "no": str(spec["no"])}
+        self.fallback_node = str(spec.get("default", spec["no"]))
+        """Where the call goes after the last failed try: ``default``, else ``no``."""
 
     def intro(self, ctx: VerbCtx) -> tuple[Prompt, ...]:
-        value = ctx.vars.get(str(self.spec["var"]), "")
-        before = ctx.render(self._prompt("prompt"))
-        return (*before, Digits(value, ctx.lang), *ctx.render(self._prompt("question")))
+        value = ctx.vars.get(self.var, "")
+        return (*ctx.render(self.prompt), Digits(value, ctx.lang), *ctx.render(self.question))
 
     def on_event(self, ctx: VerbCtx, event: Event) -> Result:
         res = super().on_event(ctx, event)
@@ -65,19 +73,17 @@ class Confirm(ChoiceVerb):
         return res
 
     def on_choice(self, ctx: VerbCtx, option: Option) -> Result:
-        return Result(transition=Go(str(self.spec[option.value])))
+        return Result(transition=Go(self.answer_nodes[option.value]))
 
     def on_failure(self, ctx: VerbCtx) -> Result:
-        target = self.spec.get("default", self.spec.get("no"))
-        return Result(transition=Go(str(target)) if target else Finish("failed"))
+        return Result(transition=Go(self.fallback_node) if self.fallback_node else Finish("failed"))
 
     def prompt_fields(self) -> list[tuple[RelPath, PromptText]]:
         out = super().prompt_fields()
-        q = self._prompt("question")
-        return [*out, (("question",), q)] if q else out
+        return [*out, (("question",), self.question)] if self.question else out
 
     def template_fields(self) -> list[tuple[RelPath, str]]:
-        return [*super().template_fields(), (("var",), "{" + str(self.spec["var"]) + "}")]
+        return [*super().template_fields(), (("var",), "{" + self.var + "}")]
 
     def targets(self) -> list[Edge]:
         return self._edge("yes", "yes") + self._edge("no", "no") + self._edge("default", "default")

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ivr.flows.commands import SetLanguage
 from ivr.flows.promptspec import parse_words
 from ivr.flows.verbs._choice import CHOICE_SCHEMA, ChoiceVerb, Option
-from ivr.flows.verbs.base import NODE_REF, WORDS_SCHEMA, CheckEnv, Edge, RelPath, Result, VerbCtx
+from ivr.flows.verbs.base import (
+    DEFAULT_ENV,
+    NODE_REF,
+    WORDS_SCHEMA,
+    CheckEnv,
+    Edge,
+    RelPath,
+    Result,
+    VerbCtx,
+    optional_text,
+)
 
 
 class Language(ChoiceVerb):
@@ -30,31 +41,30 @@ class Language(ChoiceVerb):
         "next": NODE_REF,
     }
 
-    @property
-    def interactive(self) -> bool:
-        return "set" not in self.spec
+    def __init__(self, node_id: str, spec: Mapping[str, Any], env: CheckEnv = DEFAULT_ENV) -> None:
+        super().__init__(node_id, spec, env)
+        self.fixed_lang = optional_text(spec, "set")
+        """The language to switch to without asking; None lets the caller choose."""
+        self.choices = tuple(
+            Option(str(k), parse_words(o.get("words")), str(o["lang"]))
+            for k, o in spec.get("options", {}).items()
+        )
 
     def waits(self) -> bool:
-        return self.interactive
-
-    def options(self) -> list[Option]:
-        return [
-            Option(str(k), parse_words(o.get("words")), str(o["lang"]))
-            for k, o in self.spec.get("options", {}).items()
-        ]
+        return self.fixed_lang is None
 
     def listen_languages(self, ctx: VerbCtx) -> tuple[str, ...]:
         """A caller choosing a language may speak any of them ("English" to a Japanese greeting)."""
         langs = [ctx.lang]
-        for option in self.options():
+        for option in self.choices:
             for lang in (option.value, *option.words):
                 if lang not in langs:
                     langs.append(lang)
         return tuple(langs)
 
     def start(self, ctx: VerbCtx) -> Result:
-        if not self.interactive:
-            return self._switch(ctx, str(self.spec["set"]))
+        if self.fixed_lang is not None:
+            return self._switch(ctx, self.fixed_lang)
         return super().start(ctx)
 
     def _switch(self, ctx: VerbCtx, lang: str) -> Result:

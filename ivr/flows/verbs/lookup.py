@@ -8,7 +8,19 @@ from typing import Any, ClassVar
 from ivr.flows.commands import HttpLookup
 from ivr.flows.events import Event, LookupDone
 from ivr.flows.promptspec import render_template
-from ivr.flows.verbs.base import NODE_REF, SECONDS, Edge, Go, RelPath, Result, Verb, VerbCtx
+from ivr.flows.verbs.base import (
+    DEFAULT_ENV,
+    NODE_REF,
+    SECONDS,
+    CheckEnv,
+    Edge,
+    Go,
+    RelPath,
+    Result,
+    Verb,
+    VerbCtx,
+    optional_text,
+)
 
 
 def flatten(data: Any, prefix: str, out: dict[str, str]) -> None:
@@ -42,35 +54,48 @@ class Lookup(Verb):
     }
     required = ("url", "into", "next", "on_failure")
 
+    def __init__(self, node_id: str, spec: Mapping[str, Any], env: CheckEnv = DEFAULT_ENV) -> None:
+        super().__init__(node_id, spec, env)
+        self.url = str(spec["url"])
+        """Template of the URL."""
+        self.method = str(spec.get("method", "GET"))
+        body = spec.get("body")
+        self.body = None if body is None else {str(k): str(v) for k, v in body.items()}
+        """Templates of the JSON body's values (POST)."""
+        self.timeout_s = float(spec.get("timeout", 3))
+        self.into = str(spec["into"])
+        self.ok_node = str(spec["next"])
+        self.not_found_node = optional_text(spec, "on_not_found")
+        self.failure_node = str(spec["on_failure"])
+
     def start(self, ctx: VerbCtx) -> Result:
         request_id = ctx.next_id(f"{self.node_id}-")
         ctx.local["request"] = request_id
-        body = self.spec.get("body")
-        rendered = None if body is None else {k: render_template(str(v), ctx.vars) for k, v in body.items()}
-        url = render_template(str(self.spec["url"]), ctx.vars)
-        method = str(self.spec.get("method", "GET"))
-        return Result([HttpLookup(request_id, method, url, rendered, float(self.spec.get("timeout", 3)))])
+        body = self.body
+        rendered = None if body is None else {k: render_template(v, ctx.vars) for k, v in body.items()}
+        url = render_template(self.url, ctx.vars)
+        return Result([HttpLookup(request_id, self.method, url, rendered, self.timeout_s)])
 
     def on_event(self, ctx: VerbCtx, event: Event) -> Result:
         if not isinstance(event, LookupDone) or event.request_id != ctx.local.get("request"):
             return Result()
-        prefix = str(self.spec["into"])
+        prefix = self.into
         if event.ok and event.data is not None:
             for key in [k for k in ctx.vars if k.startswith(prefix + ".")]:
                 del ctx.vars[key]
             flatten(event.data, prefix, ctx.vars)
-            return Result(transition=Go(str(self.spec["next"])))
+            return Result(transition=Go(self.ok_node))
         ctx.vars[f"{prefix}.error"] = event.error or f"HTTP {event.status}"
-        if event.status == 404 and "on_not_found" in self.spec:
-            return Result(transition=Go(str(self.spec["on_not_found"])))
-        return Result(transition=Go(str(self.spec["on_failure"])))
+        if event.status == 404 and self.not_found_node is not None:
+            return Result(transition=Go(self.not_found_node))
+        return Result(transition=Go(self.failure_node))
 
     def template_fields(self) -> list[tuple[RelPath, str]]:
-        out = [(("url",), str(self.spec["url"]))]
-        return out + [(("body", k), str(v)) for k, v in self.spec.get("body", {}).items()]
+        out = [(("url",), self.url)]
+        return out + [(("body", k), v) for k, v in (self.body or {}).items()]
 
     def defined_vars(self) -> set[str]:
-        return {str(self.spec["into"]) + "."}
+        return {self.into + "."}
 
     def targets(self) -> list[Edge]:
         return (

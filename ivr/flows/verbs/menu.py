@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ivr.flows.promptspec import parse_words
 from ivr.flows.verbs._choice import CHOICE_SCHEMA, ChoiceVerb, Option
-from ivr.flows.verbs.base import NODE_REF, WORDS_SCHEMA, Edge, Finish, Go, Result, VerbCtx
+from ivr.flows.verbs.base import (
+    DEFAULT_ENV,
+    NODE_REF,
+    WORDS_SCHEMA,
+    CheckEnv,
+    Edge,
+    Finish,
+    Go,
+    Result,
+    VerbCtx,
+    optional_text,
+)
 
 
 class Menu(ChoiceVerb):
@@ -33,18 +45,19 @@ class Menu(ChoiceVerb):
     }
     required = ("prompt", "options")
 
-    def options(self) -> list[Option]:
-        return [
+    def __init__(self, node_id: str, spec: Mapping[str, Any], env: CheckEnv = DEFAULT_ENV) -> None:
+        super().__init__(node_id, spec, env)
+        self.choices = tuple(
             Option(str(key), parse_words(opt.get("words")), str(opt["goto"]))
-            for key, opt in self.spec["options"].items()
-        ]
+            for key, opt in spec["options"].items()
+        )
+        self.default_node = optional_text(spec, "default")
 
     def on_choice(self, ctx: VerbCtx, option: Option) -> Result:
         return Result(transition=Go(option.value))
 
     def on_failure(self, ctx: VerbCtx) -> Result:
-        default = self.spec.get("default")
-        return Result(transition=Go(str(default)) if default else Finish("failed"))
+        return Result(transition=Go(self.default_node) if self.default_node else Finish("failed"))
 
     def targets(self) -> list[Edge]:
         edges = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ivr.flows.commands import Command, EnterQueue, OutcomeSet
@@ -9,6 +10,7 @@ from ivr.flows.events import Event, QueueDone
 from ivr.flows.promptspec import PromptText
 from ivr.flows.suggest import did_you_mean
 from ivr.flows.verbs.base import (
+    DEFAULT_ENV,
     NODE_REF,
     PROMPT_SCHEMA,
     SECONDS,
@@ -21,6 +23,7 @@ from ivr.flows.verbs.base import (
     Sink,
     Verb,
     VerbCtx,
+    optional_text,
 )
 
 
@@ -41,21 +44,25 @@ class Queue(Verb):
     }
     required = ("queue", "on_no_agents")
 
+    def __init__(self, node_id: str, spec: Mapping[str, Any], env: CheckEnv = DEFAULT_ENV) -> None:
+        super().__init__(node_id, spec, env)
+        self.queue = str(spec["queue"])
+        self.priority = int(spec.get("priority", 0))
+        self.attributes = {str(k): str(v) for k, v in spec.get("attributes", {}).items()}
+        self.timeout_s = float(spec.get("timeout", 300))
+        self.prompt = self._prompt("prompt")
+        self.after_node = optional_text(spec, "after")
+        self.no_agents_node = str(spec["on_no_agents"])
+        self.timeout_node = optional_text(spec, "on_timeout")
+
     def start(self, ctx: VerbCtx) -> Result:
-        if "prompt" in self.spec:
-            return Result([ctx.play(ctx.render(self._prompt("prompt")), barge_in=False)])
+        if self.prompt is not None:
+            return Result([ctx.play(ctx.render(self.prompt), barge_in=False)])
         return Result(self._enter(ctx))
 
     def _enter(self, ctx: VerbCtx) -> list[Command]:
         ctx.local["queued"] = True
-        return [
-            EnterQueue(
-                str(self.spec["queue"]),
-                int(self.spec.get("priority", 0)),
-                {str(k): str(v) for k, v in self.spec.get("attributes", {}).items()},
-                float(self.spec.get("timeout", 300)),
-            )
-        ]
+        return [EnterQueue(self.queue, self.priority, dict(self.attributes), self.timeout_s)]
 
     def on_event(self, ctx: VerbCtx, event: Event) -> Result:
         if ctx.is_my_playback(event):
@@ -65,15 +72,14 @@ class Queue(Verb):
         ctx.local["queued"] = False
         ctx.vars["queue.outcome"] = event.outcome
         if event.outcome == "answered":
-            after = self.spec.get("after")
-            return Result([OutcomeSet("completed")], Go(str(after)) if after else Finish("completed"))
-        if event.outcome == "timeout" and "on_timeout" in self.spec:
-            return Result(transition=Go(str(self.spec["on_timeout"])))
-        return Result(transition=Go(str(self.spec["on_no_agents"])))
+            after = self.after_node
+            return Result([OutcomeSet("completed")], Go(after) if after else Finish("completed"))
+        if event.outcome == "timeout" and self.timeout_node is not None:
+            return Result(transition=Go(self.timeout_node))
+        return Result(transition=Go(self.no_agents_node))
 
     def prompt_fields(self) -> list[tuple[RelPath, PromptText]]:
-        p = self._prompt("prompt")
-        return [(("prompt",), p)] if p else []
+        return [(("prompt",), self.prompt)] if self.prompt else []
 
     def defined_vars(self) -> set[str]:
         return {"queue.outcome"}
@@ -86,10 +92,10 @@ class Queue(Verb):
         )
 
     def sinks(self) -> list[Sink]:
-        return [Sink("queue", str(self.spec["queue"]))]
+        return [Sink("queue", self.queue)]
 
     def check(self, env: CheckEnv) -> list[tuple[RelPath, str]]:
-        name = str(self.spec["queue"])
+        name = self.queue
         if name not in env.queues:
             return [(("queue",), f"queue '{name}' does not exist{did_you_mean(name, env.queues)}")]
         return []

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ivr.flows.events import Event
-from ivr.flows.prompts import Digits
 from ivr.flows.promptspec import PromptText, render_template
-from ivr.flows.verbs.base import NODE_REF, PROMPT_SCHEMA, CheckEnv, Edge, RelPath, Result, Verb, VerbCtx
+from ivr.flows.verbs.base import (
+    DEFAULT_ENV,
+    NODE_REF,
+    PROMPT_SCHEMA,
+    CheckEnv,
+    Edge,
+    RelPath,
+    Result,
+    Verb,
+    VerbCtx,
+    optional_text,
+)
+from ivr.prompts import Digits
 
 
 class Say(Verb):
@@ -21,27 +33,33 @@ class Say(Verb):
     }
     required = ()
 
+    def __init__(self, node_id: str, spec: Mapping[str, Any], env: CheckEnv = DEFAULT_ENV) -> None:
+        super().__init__(node_id, spec, env)
+        self.prompt = self._prompt("prompt")
+        self.digits = optional_text(spec, "digits")
+        """Template of the digits read back after the prompt."""
+        self.barge_in = bool(spec.get("barge_in", False))
+
     def start(self, ctx: VerbCtx) -> Result:
-        prompts = ctx.render(self._prompt("prompt")) if "prompt" in self.spec else ()
-        if "digits" in self.spec:
-            prompts += (Digits(render_template(str(self.spec["digits"]), ctx.vars), ctx.lang),)
-        return Result([ctx.play(prompts, barge_in=bool(self.spec.get("barge_in", False)))])
+        prompts = ctx.render(self.prompt)
+        if self.digits is not None:
+            prompts += (Digits(render_template(self.digits, ctx.vars), ctx.lang),)
+        return Result([ctx.play(prompts, barge_in=self.barge_in)])
 
     def on_event(self, ctx: VerbCtx, event: Event) -> Result:
         return Result(transition=self._next()) if ctx.is_my_playback(event) else Result()
 
     def prompt_fields(self) -> list[tuple[RelPath, PromptText]]:
-        p = self._prompt("prompt")
-        return [(("prompt",), p)] if p else []
+        return [(("prompt",), self.prompt)] if self.prompt else []
 
     def template_fields(self) -> list[tuple[RelPath, str]]:
-        extra = [(("digits",), str(self.spec["digits"]))] if "digits" in self.spec else []
+        extra = [(("digits",), self.digits)] if self.digits is not None else []
         return super().template_fields() + extra
 
     def targets(self) -> list[Edge]:
         return self._edge("next", "next")
 
     def check(self, env: CheckEnv) -> list[tuple[RelPath, str]]:
-        if "prompt" not in self.spec and "digits" not in self.spec:
+        if self.prompt is None and self.digits is None:
             return [((), "a say node needs `prompt`, `digits` or both")]
         return []

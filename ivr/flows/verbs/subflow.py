@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from ivr.flows.verbs.base import NODE_REF, Edge, Enter, Result, Sink, Verb, VerbCtx
+from ivr.flows.verbs.base import DEFAULT_ENV, NODE_REF, CheckEnv, Edge, Enter, Result, Sink, Verb, VerbCtx
 
 
 class Subflow(Verb):
@@ -14,12 +15,15 @@ class Subflow(Verb):
     schema: ClassVar[dict[str, Any]] = {"flow": {"type": "string"}, "next": NODE_REF}
     required = ("flow",)
 
+    def __init__(self, node_id: str, spec: Mapping[str, Any], env: CheckEnv = DEFAULT_ENV) -> None:
+        super().__init__(node_id, spec, env)
+        self.flow_name = str(spec["flow"])
+
     def start(self, ctx: VerbCtx) -> Result:
-        nxt = self.spec.get("next")
-        return Result(transition=Enter(str(self.spec["flow"]), None if nxt is None else str(nxt)))
+        return Result(transition=Enter(self.flow_name, self.next_node))
 
     def targets(self) -> list[Edge]:
         return self._edge("after", "next")
 
     def sinks(self) -> list[Sink]:
-        return [Sink("subflow", str(self.spec["flow"]))]
+        return [Sink("subflow", self.flow_name)]

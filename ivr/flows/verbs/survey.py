@@ -24,8 +24,7 @@ class Survey(ChoiceVerb):
     required = ("prompt",)
     default_retries = 1
 
-    def options(self) -> list[Option]:
-        return [Option(k, dict(w), k) for k, w in _WORDS.items()]
+    choices = tuple(Option(k, dict(w), k) for k, w in _WORDS.items())
 
     def on_choice(self, ctx: VerbCtx, option: Option) -> Result:
         ctx.vars["survey.score"] = option.value

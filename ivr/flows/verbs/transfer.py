@@ -1,7 +1,11 @@
-"""``transfer``: send the call to an extension or a department (e.g. the warehouse)."""
+"""``transfer``: send the call to an extension or a department (e.g. the warehouse).
+
+A department is resolved to its extension when the flow is loaded (from the ``CheckEnv`` the loader
+was given), so nothing is looked up while a call runs."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ivr.flows.commands import Command, OutcomeSet
@@ -10,6 +14,7 @@ from ivr.flows.events import Event, TransferDone
 from ivr.flows.promptspec import PromptText
 from ivr.flows.suggest import did_you_mean
 from ivr.flows.verbs.base import (
+    DEFAULT_ENV,
     NODE_REF,
     PROMPT_SCHEMA,
     SECONDS,
@@ -22,6 +27,7 @@ from ivr.flows.verbs.base import (
     Sink,
     Verb,
     VerbCtx,
+    optional_text,
 )
 
 
@@ -38,24 +44,28 @@ class Transfer(Verb):
     }
     required = ("on_failure",)
 
-    def target(self, departments: dict[str, str] | None = None) -> str:
-        if "extension" in self.spec:
-            return str(self.spec["extension"])
-        if departments is None:
-            from acd.queues import known_departments
-
-            departments = known_departments()
-        dept = str(self.spec.get("department", ""))
-        return departments.get(dept, dept)
+    def __init__(self, node_id: str, spec: Mapping[str, Any], env: CheckEnv = DEFAULT_ENV) -> None:
+        super().__init__(node_id, spec, env)
+        self.department = optional_text(spec, "department")
+        if "extension" in spec:
+            self.extension = str(spec["extension"])
+        else:  # an unknown department is reported by ``check`` and never runs
+            department = self.department or ""
+            self.extension = env.departments.get(department, department)
+        """Where the call goes: the ``extension``, or the ``department``'s extension."""
+        self.timeout_s = float(spec.get("timeout", 30))
+        self.prompt = self._prompt("prompt")
+        self.after_node = optional_text(spec, "after")
+        self.failure_node = str(spec["on_failure"])
 
     def start(self, ctx: VerbCtx) -> Result:
-        if "prompt" in self.spec:
-            return Result([ctx.play(ctx.render(self._prompt("prompt")), barge_in=False)])
+        if self.prompt is not None:
+            return Result([ctx.play(ctx.render(self.prompt), barge_in=False)])
         return Result(self._go(ctx))
 
     def _go(self, ctx: VerbCtx) -> list[Command]:
         ctx.local["transferring"] = True
-        return [TransferCmd(self.target(), float(self.spec.get("timeout", 30)))]
+        return [TransferCmd(self.extension, self.timeout_s)]
 
     def on_event(self, ctx: VerbCtx, event: Event) -> Result:
         if ctx.is_my_playback(event):
@@ -64,13 +74,12 @@ class Transfer(Verb):
             return Result()
         ctx.local["transferring"] = False
         if event.outcome == "answered":
-            after = self.spec.get("after")
-            return Result([OutcomeSet("completed")], Go(str(after)) if after else Finish("completed"))
-        return Result(transition=Go(str(self.spec["on_failure"])))
+            after = self.after_node
+            return Result([OutcomeSet("completed")], Go(after) if after else Finish("completed"))
+        return Result(transition=Go(self.failure_node))
 
     def prompt_fields(self) -> list[tuple[RelPath, PromptText]]:
-        p = self._prompt("prompt")
-        return [(("prompt",), p)] if p else []
+        return [(("prompt",), self.prompt)] if self.prompt else []
 
     def targets(self) -> list[Edge]:
         return self._edge("after", "after") + self._edge("failure", "on_failure")

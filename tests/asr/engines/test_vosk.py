@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from ivr.asr.config import AsrConfig
@@ -30,12 +33,43 @@ def test_model_loads_and_grammar_mode_runs(engine: VoskEngine) -> None:
     assert engine.recognize(noise, ["주문", "상담원"], "ko") is None
 
 
-def test_grammar_words_come_back(engine: VoskEngine) -> None:
-    # A tone-shaped burst is not Korean; whatever Vosk makes of it, only grammar words may come back.
-    t = np.arange(24000) / 16000
-    burst = (6000 * np.sin(2 * np.pi * 220 * t) * np.sin(np.pi * t / 1.5)).astype(np.int16)
-    result = engine.recognize(burst, ["주문", "상담원"], "ko")
-    assert result is None or (result[0] in {"주문", "상담원"} and 0.0 <= result[1] <= 1.0)
+def spoken_korean(text: str, tmp_path: Path) -> npt.NDArray[np.int16]:
+    """``text`` said by espeak-ng's Korean voice, as 16 kHz mono 16-bit samples (what the RTP side feeds)."""
+    if shutil.which("espeak-ng") is None or shutil.which("sox") is None:
+        pytest.skip("espeak-ng and sox are needed to synthesise Korean speech")
+    wav = tmp_path / "said.wav"
+    subprocess.run(["espeak-ng", "-v", "ko", "-w", str(wav), text], check=True, capture_output=True)
+    raw = subprocess.run(
+        [
+            "sox",
+            str(wav),
+            "-t",
+            "raw",
+            "-r",
+            "16000",
+            "-c",
+            "1",
+            "-b",
+            "16",
+            "-e",
+            "signed-integer",
+            "-L",
+            "-",
+        ],
+        check=True,
+        capture_output=True,
+    ).stdout
+    return np.frombuffer(raw, dtype="<i2").copy()
+
+
+@pytest.mark.parametrize("word", ["상담원", "취소"])  # "operator", "cancel"
+def test_real_speech_is_recognised_as_its_grammar_word(engine: VoskEngine, word: str, tmp_path: Path) -> None:
+    samples = spoken_korean(word, tmp_path)
+    result = engine.recognize(samples, ["주문", "상담원", "취소"], "ko")
+    assert result is not None, f"Vosk heard nothing in synthesised '{word}'"
+    text, confidence = result
+    assert text == word
+    assert 0.0 < confidence <= 1.0
 
 
 def test_bad_model_directory_is_a_clear_error(tmp_path: Path) -> None:

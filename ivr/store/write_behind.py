@@ -1,4 +1,4 @@
-"""``CallRecorder``: non-blocking write-behind for call sessions.
+"""``CallRecorder``: non-blocking write-behind to the ``CallStore`` for call sessions.
 
 ``submit(write)`` returns at once. One writer task applies writes strictly in submission order.
 When the database fails (connection lost, locked, timed out) the failed write stays at the head of

@@ -11,7 +11,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
-class RecordingFiler:
+class VoicemailFiler:
     def __init__(self, spool: Path, recordings_dir: Path) -> None:
         self.spool = spool
         self.recordings_dir = recordings_dir

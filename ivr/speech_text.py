@@ -1,10 +1,13 @@
-"""Digit readback: how each digit is pronounced, per language. Pure.
+"""How text is read out on the phone, per language (pure; a leaf module shared by ``ivr.flows`` and
+``ivr.tts``): digit read-back words, and which text the Japanese voice cannot read (kanji).
 
 Japanese uses the readings that cannot be misheard on the phone: 4 よん (never し), 7 なな (never しち),
 9 きゅう (never く).
 """
 
 from __future__ import annotations
+
+import unicodedata
 
 _WORDS: dict[str, dict[str, str]] = {
     "ja": {
@@ -56,3 +59,8 @@ def digits_to_words(digits: str, lang: str) -> str:
     """
     words = [digit_word(d, lang) for d in digits if d in _WORDS["en"]]
     return _SEPARATOR.get(lang, " ").join(words)
+
+
+def has_ideographs(text: str) -> bool:
+    """True if ``text`` contains CJK ideographs (kanji), which espeak-ng's Japanese voice can't read."""
+    return any(unicodedata.name(ch, "").startswith("CJK UNIFIED IDEOGRAPH") for ch in text)

@@ -1,14 +1,14 @@
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ivr.calls.recordings import RecordingFiler
+from ivr.calls.voicemail_files import VoicemailFiler
 
 
 async def test_recording_is_filed_by_day(tmp_path: Path) -> None:
     spool = tmp_path / "spool"
     spool.mkdir()
     (spool / "c1-voicemail-3.wav").write_bytes(b"RIFF....WAVE")
-    filer = RecordingFiler(spool, tmp_path / "recordings")
+    filer = VoicemailFiler(spool, tmp_path / "recordings")
     target = await filer.file("c1-voicemail-3")
     assert target is not None and target.read_bytes() == b"RIFF....WAVE"
     assert target.parent.name == datetime.now(UTC).strftime("%Y-%m-%d")
@@ -16,5 +16,5 @@ async def test_recording_is_filed_by_day(tmp_path: Path) -> None:
 
 
 async def test_missing_recording_is_none_not_an_error(tmp_path: Path) -> None:
-    filer = RecordingFiler(tmp_path / "spool", tmp_path / "recordings")
+    filer = VoicemailFiler(tmp_path / "spool", tmp_path / "recordings")
     assert await filer.file("nothing-here") is None

@@ -1,4 +1,4 @@
-from ivr.tts.readback import digits_to_words
+from ivr.speech_text import digit_word, digits_to_words, has_ideographs
 
 
 def test_japanese_seven_is_nana() -> None:
@@ -17,3 +17,12 @@ def test_english() -> None:
 
 def test_skips_non_digits() -> None:
     assert digits_to_words("42-7 1", "en") == "four two seven one"
+
+
+def test_unknown_language_falls_back_to_english() -> None:
+    assert digit_word("3", "xx") == "three"
+
+
+def test_has_ideographs() -> None:
+    assert has_ideographs("ご注文")
+    assert not has_ideographs("ごちゅうもん")

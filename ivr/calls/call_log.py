@@ -1,15 +1,15 @@
-"""The call record as the session writes it: every write goes through the write-behind recorder,
-so a slow or dead database never blocks or ends a call."""
+"""``CallLog``: one call's record as its session writes it. Every write goes through the store's
+write-behind queue, so a slow or dead database never blocks or ends a call."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from ivr.flows import commands as c
-from ivr.store.recorder import CallRecorder
+from ivr.store.write_behind import CallRecorder
 
 
-class CallRecord:
+class CallLog:
     def __init__(self, recorder: CallRecorder, call_id: str) -> None:
         self._recorder = recorder
         self.call_id = call_id

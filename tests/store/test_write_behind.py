@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 from sqlalchemy.exc import OperationalError
@@ -51,7 +52,7 @@ async def test_survives_locked_database_and_delivers_in_order(
     # Another process takes the write lock: every write now fails with "database is locked".
     locker = sqlite3.connect(tmp_path / "ivr.db", isolation_level=None)
     locker.execute("BEGIN IMMEDIATE")
-    caplog.set_level(logging.INFO, logger="ivr.store.recorder")
+    caplog.set_level(logging.INFO, logger="ivr.store.write_behind")
     try:
         for i in range(20):
             recorder.submit(node("c1", f"n{i}", i))  # returns at once though the database is dead
@@ -205,3 +206,29 @@ async def test_queued_writes_share_transactions_and_a_bad_one_costs_only_itself(
     assert record["path"] == [f"n{i}" for i in range(40)]  # all kept, in order
     assert recorder.dropped == 1
     assert 1 <= batches < 40  # far fewer transactions than writes
+
+
+class DownThenUpStore:
+    """A stand-in store whose writes fail ``failures`` times (database down), then succeed."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.attempts = 0
+        self.applied: list[str] = []
+
+    async def node_entered(self, call_id: str, node_id: str, at: datetime) -> None:
+        self.attempts += 1
+        if self.attempts <= self.failures:
+            raise OperationalError("INSERT", {}, ConnectionRefusedError("connection refused"))
+        self.applied.append(node_id)
+
+
+async def test_keeps_retrying_through_a_long_outage() -> None:
+    fake = DownThenUpStore(failures=25)
+    recorder = CallRecorder(cast(CallStore, fake), min_backoff_s=0.001, max_backoff_s=0.002)
+    recorder.submit(node("c1", "menu", 1))
+    assert await recorder.flush(10)  # applied once the database is back, however long it was down
+    assert fake.applied == ["menu"]
+    assert fake.attempts == 26
+    assert recorder.dropped == 0 and recorder.healthy
+    await recorder.close()

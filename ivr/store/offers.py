@@ -1,0 +1,55 @@
+"""Offers: the ACD ringing an agent for a call, and how each ring ended."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ivr.store.database import Database
+from ivr.store.models import OfferRow
+from ivr.store.timeutil import to_utc
+
+log = logging.getLogger(__name__)
+
+
+class Offers(Database):
+    async def offer_started(self, call_id: str, agent: str, at: datetime) -> None:
+        """The ACD started ringing ``agent`` for this call (agent leg Ringing)."""
+        async with self._tx() as session:
+            await self._call(session, call_id, at)
+            session.add(OfferRow(call_id=call_id, agent=agent, ring_started_at=to_utc(at)))
+
+    async def offer_answered(self, call_id: str, agent: str, at: datetime) -> None:
+        """The agent leg went Up: marks the agent's open offer answered and the call's agent."""
+        async with self._tx() as session:
+            call = await self._call(session, call_id, at)
+            offer = await self._open_offer(session, call_id, agent)
+            if offer is None:
+                offer = OfferRow(call_id=call_id, agent=agent, ring_started_at=to_utc(at))
+                session.add(offer)
+            offer.answered_at = to_utc(at)
+            call.agent = agent
+
+    async def offer_ended(self, call_id: str, agent: str, at: datetime, outcome: str) -> None:
+        """Close the agent's open offer with an outcome (answered, rona, rejected, abandoned…)."""
+        async with self._tx() as session:
+            await self._call(session, call_id, at)
+            offer = await self._open_offer(session, call_id, agent)
+            if offer is None:
+                log.warning("offer_ended for call %s agent %s without an open offer", call_id, agent)
+                return
+            offer.ended_at = to_utc(at)
+            offer.outcome = outcome
+
+    @staticmethod
+    async def _open_offer(session: AsyncSession, call_id: str, agent: str) -> OfferRow | None:
+        stmt = (
+            select(OfferRow)
+            .where(OfferRow.call_id == call_id, OfferRow.agent == agent, OfferRow.ended_at.is_(None))
+            .order_by(OfferRow.id.desc())
+            .limit(1)
+        )
+        return (await session.execute(stmt)).scalar_one_or_none()
