@@ -35,7 +35,7 @@ from acd.events import (
 from acd.reservation import AgentReservations
 from ivr.ari.causes import Q850
 from ivr.ari.errors import AriError
-from ivr.ari.events import AriEvent, ChannelDestroyed, ChannelStateChange, StasisStart, channel_id_of
+from ivr.ari.events import AriEvent, ChannelDestroyed, ChannelStateChange, Dial, StasisStart, channel_id_of
 from ivr.calls.legs import LEG_ARG_PREFIX, LEG_ID_PREFIX, LegRegistry
 from ivr.calls.ports import AriPort
 from ivr.flows import events as fe
@@ -56,6 +56,7 @@ class Leg:
     agent_id: str
     kind: str  # "agent" | "customer"
     cancelled: bool = False
+    rang: bool = False
     answered: bool = False
     connected: bool = False
 
@@ -68,6 +69,14 @@ class _Conversation:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _is_ringing(event: AriEvent) -> bool:
+    """The agent's phone rings: Asterisk reports it as a ``Dial`` (RINGING) for an originated channel,
+    or as the channel's state."""
+    if isinstance(event, Dial):
+        return event.dialstatus == "RINGING"
+    return isinstance(event, ChannelStateChange) and event.channel.state == "Ringing"
 
 
 def cause_of(event: ChannelDestroyed) -> str:
@@ -132,6 +141,7 @@ class Dispatcher:
         self.by_offer[cmd.offer_id] = leg
         self._legs.claim(channel_id, self._leg_owner)
         caller = self._callers.get(cmd.call_id)
+        log.debug("offer %s: ringing agent %s on leg %s", cmd.offer_id, cmd.agent_id, channel_id)
         try:
             await self._ari.channels.originate(
                 f"PJSIP/{cmd.agent_id}",
@@ -211,8 +221,10 @@ class Dispatcher:
         if leg is None:
             return
         at = event.timestamp or _now()
-        if isinstance(event, ChannelStateChange) and event.channel.state == "Ringing":
-            if leg.kind == "agent" and not leg.answered:
+        log.debug("leg %s (%s %s): %s", leg.channel_id, leg.kind, leg.agent_id, event.type)
+        if _is_ringing(event):
+            if leg.kind == "agent" and not leg.answered and not leg.rang:
+                leg.rang = True
                 self._report(OfferRinging(leg.offer_id, at))
         elif isinstance(event, StasisStart):
             leg.answered = True
@@ -266,6 +278,26 @@ class Dispatcher:
         caller = self._callers.pop(call_id)
         if caller is not None:
             caller.post(fe.QueueDone(caller.queue, "answered", agent=caller.agent))
+
+    async def requeued(self, call_id: str, queue: str) -> None:
+        """Escalation: the operator's leg is hung up (not a conversation end) and the caller waits again
+        in ``queue`` with hold music; the distributor already put the call back in line."""
+        conversation = self.conversations.pop(call_id, None)
+        if conversation is not None:
+            for channel_id in conversation.legs:
+                leg = self.by_channel.get(channel_id)
+                if leg is not None:
+                    leg.connected = False
+                    leg.cancelled = True
+                    with contextlib.suppress(AriError):
+                        await self._ari.channels.hangup(channel_id)
+            with contextlib.suppress(AriError):
+                await self._ari.bridges.destroy(conversation.bridge_id)
+        caller = self._callers.get(call_id)
+        if caller is not None:
+            caller.queue = queue
+            caller.agent = None
+            caller.post(fe.BackInQueue(queue))
 
     async def caller_left(self, call_id: str) -> None:
         """The caller hung up: a conversation in progress ends (the agent's leg is hung up)."""

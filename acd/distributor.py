@@ -650,6 +650,9 @@ class Distributor:
         for call in sorted(due, key=lambda c: c.call_id):
             q = self._config.queues[call.queue]
             assert call.next_announce is not None
+            if q.announce_every_s <= 0:  # turned off by a reload
+                call.next_announce = None
+                continue
             while call.next_announce <= now:
                 call.next_announce += timedelta(seconds=q.announce_every_s)
             if call.phase != _WAITING:

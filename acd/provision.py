@@ -45,7 +45,6 @@ def endpoint_objects(agent: AgentConfig) -> list[tuple[str, dict[str, str]]]:
                 "direct_media": "no",
                 "rtp_symmetric": "yes",
                 "force_rport": "yes",
-                "rewrite_contact": "yes",
                 "callerid": f'"{name}" <{agent.id}>',
             },
         ),

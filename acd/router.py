@@ -19,6 +19,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from heapq import heapify, heappop, heappush
+from itertools import islice
 
 from acd.model import QueueConfig
 
@@ -195,7 +196,9 @@ class _Decision:
         skip = call.exclude | call.busy_with
         chosen: tuple[str, ...] = ()
         if strategy == "ring-all":
-            chosen = tuple(e[1] for e in pool[start:] if _ok(e, level, lang, used) and e[1] not in skip)
+            chosen = tuple(
+                e[1] for e in islice(pool, start, None) if _ok(e, level, lang, used) and e[1] not in skip
+            )
         elif strategy == "round-robin":
             first = bisect_left(pool, self.pointers.get(call.queue, 0), key=lambda e: e[0])
             for e in (*pool[first:], *pool[:first]):
@@ -205,7 +208,12 @@ class _Decision:
                     break
         else:
             chosen = next(
-                ((e[1],) for e in pool[start:] if _ok(e, level, lang, used) and e[1] not in skip), ()
+                (
+                    (e[1],)
+                    for e in islice(pool, start, None)
+                    if _ok(e, level, lang, used) and e[1] not in skip
+                ),
+                (),
             )
         for agent_id in chosen:
             used.add(agent_id)

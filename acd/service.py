@@ -128,6 +128,8 @@ class AcdService:
                     await self._execute(item)
                 elif kind == "caller_left":
                     await self.dispatcher.caller_left(item)
+                elif kind == "requeued":
+                    await self.dispatcher.requeued(*item)
             except Exception:
                 log.exception("ACD: %s %r failed; continuing", kind, item)
 
@@ -200,6 +202,7 @@ class AcdService:
         """Escalation: a talking caller goes to another queue, keeping the original arrival time.
         Raises ``UnknownCall`` / ``UnknownQueue``."""
         commands = self.distributor.handle(Requeue(call_id, queue, self._clock()), self._clock())
+        self._items.put_nowait(("requeued", (call_id, queue)))
         self._items.put_nowait(("commands", commands))
 
     def reconfigure(self, config: AcdConfig) -> None:

@@ -10,12 +10,17 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
+from acd.report_source import report_for
+from acd.runtime import AcdConfigError, AcdFiles, AcdRuntime, load_config
+from acd.service import AcdSettings
+from acd.web import AcdWebDeps, add_acd_routes
 from ivr.ari.client import AriClient
 from ivr.ari.errors import AriAuthError, AriConnectionError, AriError
 from ivr.ari.stream import EventStream
@@ -104,7 +109,19 @@ class Controller:
                 await store.open()
             except Exception as exc:
                 raise StartupError(f"database {s.db_url} is unusable: {exc} (set IVR_DB_URL)") from exc
-            registry = FlowRegistry(self.flow_dirs(), default_flow=s.default_flow)
+            acd_files = AcdFiles(s.agents_file, s.queues_file)
+            acd_config, acd_errors = load_config(acd_files)
+            if acd_config is None:
+                raise StartupError(
+                    "ACD configuration rejected (fix the file, `ivr acd check` lists the errors):\n  "
+                    + "\n  ".join(acd_errors)
+                )
+            registry = FlowRegistry(
+                self.flow_dirs(),
+                default_flow=s.default_flow,
+                queues=acd_config.queue_names(),
+                departments=acd_config.department_extensions(),
+            )
             for error in registry.errors():
                 log.error("flow error: %s", error)
             try:
@@ -121,6 +138,22 @@ class Controller:
             except AsrConfigError as exc:
                 raise StartupError(str(exc)) from exc
             await speech.start()
+            legs = LegRegistry()
+            acd = AcdRuntime(
+                files=acd_files,
+                ari=ari,
+                legs=legs,
+                submit=recorder.submit,
+                settings=AcdSettings(
+                    ring_cycle_s=s.ring_cycle_s,
+                    auto_login_on_register=s.auto_login,
+                    outbound_dial=s.outbound_dial,
+                ),
+            )
+            try:
+                acd_service = await acd.start(store)
+            except AcdConfigError as exc:
+                raise StartupError(str(exc)) from exc
             deps = SessionDeps(
                 ari=ari,
                 recorder=recorder,
@@ -130,11 +163,28 @@ class Controller:
                 site_vars=s.site_vars,
                 speech=speech,
                 voicemail=VoicemailFiler(self._media.recording_spool, s.recordings_dir),
-                legs=LegRegistry(),
+                legs=legs,
+                queue=acd_service,
             )
             manager = CallManager(
                 app=s.ari_app, flows=registry, deps=deps, find_open_call=store.find_open_call_by_channel
             )
+            assert acd.features is not None
+            manager.stasis_handlers["feature"] = acd.features.on_stasis_start
+            manager.channelless_handlers.append(acd.on_channelless_event)
+            manager.on_resync.append(acd.on_connected)
+
+            async def report(since: datetime | None, until: datetime | None) -> dict[str, Any]:
+                return await report_for(
+                    store,
+                    since=since,
+                    until=until,
+                    ring_cycle_s=s.ring_cycle_s,
+                    target_rings=s.answer_target_rings,
+                    short_abandon_s=s.short_abandon_s,
+                    now=datetime.now(UTC),
+                )
+
             self._stream = stream = EventStream(ari, on_connect=manager.resync)
 
             runner = await _start_web(
@@ -149,10 +199,14 @@ class Controller:
                     },
                     controller_stats=self.stats.snapshot,
                 ),
+                extra_routes=lambda app: add_acd_routes(
+                    app, AcdWebDeps(service=acd_service, get_call=store.get_call, report=report)
+                ),
             )
 
             tasks.append(asyncio.create_task(recorder.run(), name="recorder"))
             tasks.append(asyncio.create_task(registry.watch(), name="flows-watch"))
+            tasks.append(asyncio.create_task(acd.watch(), name="acd-watch"))
             tasks.append(asyncio.create_task(_prewarm(registry, renderer, s.site_vars), name="prewarm"))
             log.info(
                 "controller listening on http://%s:%d (ARI %s, app %s)",
@@ -172,6 +226,7 @@ class Controller:
                 ) from exc
             finally:
                 await manager.shutdown()
+                await acd.close()
                 await speech.close()
                 await recorder.close()
         finally:
@@ -194,9 +249,12 @@ async def _prewarm(registry: FlowRegistry, renderer: PromptRenderer, site_vars: 
     log.info("prompts ready: %d static prompts synthesised or cached", len(prompts))
 
 
-async def _start_web(settings: Settings, deps: WebDeps) -> web.AppRunner:
+async def _start_web(
+    settings: Settings, deps: WebDeps, *, extra_routes: Callable[[web.Application], None]
+) -> web.AppRunner:
     """The API, health check and demo order service on the configured address."""
     app = build_app(deps)
+    extra_routes(app)
     add_demo_routes(app)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

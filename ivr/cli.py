@@ -1,4 +1,4 @@
-"""The ``ivr`` command: ``up``, ``serve``, ``pbx …``, ``flows …``."""
+"""The ``ivr`` command: ``up``, ``serve``, ``pbx …``, ``flows …``, ``acd check``, ``report``."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ def _configure_logging(verbose: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from acd.cli import register as register_acd
     from ivr.flows.cli import register as register_flows
     from ivr.pbx.cli import register as register_pbx
     from ivr.up import register as register_up
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_up(sub)
     register_pbx(sub)
     register_flows(sub)
+    register_acd(sub)
     return parser
 
 

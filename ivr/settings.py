@@ -37,6 +37,32 @@ def _env_float(name: str, default: float) -> float:
         raise SettingsError(f"{name}={raw!r} is not a number") from exc
 
 
+def _env_path(name: str) -> Path | None:
+    raw = os.environ.get(name)
+    return Path(raw).resolve() if raw else None
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name}={raw!r}: use true or false")
+
+
+def _outbound_dial(template: str) -> str:
+    if "{number}" not in template:
+        raise SettingsError(f"IVR_OUTBOUND_DIAL={template!r} must contain {{number}} (the customer's number)")
+    try:
+        template.format(number="0312345678")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise SettingsError(f"IVR_OUTBOUND_DIAL={template!r}: only {{number}} may appear in braces") from exc
+    return template
+
+
 class SettingsError(ValueError):
     """A setting has a value the system cannot use."""
 
@@ -70,6 +96,12 @@ class Settings:
     hours_override: str  # "open" | "closed" | "" (follow the flows' calendars)
     ring_cycle_s: float  # one ring (on + off); Japan 3 s, North America 6 s
     answer_target_rings: int
+    # ACD
+    agents_file: Path | None = None  # None: the shipped demo agents (acd/defaults/agents.yaml)
+    queues_file: Path | None = None  # None: the shipped queues (acd/defaults/queues.yaml)
+    auto_login: bool = True  # a phone that registers logs its agent in (available)
+    outbound_dial: str = "PJSIP/trunk/sip:{number}@127.0.0.1:5070"  # callbacks: {number} is the customer
+    short_abandon_s: float = 5.0
 
     @property
     def site_vars(self) -> dict[str, str]:
@@ -116,4 +148,11 @@ class Settings:
             hours_override=hours_override,
             ring_cycle_s=_env_float("IVR_RING_CYCLE_S", 3.0),
             answer_target_rings=_env_int("IVR_ANSWER_TARGET_RINGS", 3),
+            agents_file=_env_path("IVR_AGENTS_FILE"),
+            queues_file=_env_path("IVR_QUEUES_FILE"),
+            auto_login=_env_bool("IVR_AUTO_LOGIN", True),
+            outbound_dial=_outbound_dial(
+                _env("IVR_OUTBOUND_DIAL", "PJSIP/trunk/sip:{number}@127.0.0.1:5070")
+            ),
+            short_abandon_s=_env_float("IVR_SHORT_ABANDON_S", 5.0),
         )

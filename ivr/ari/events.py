@@ -21,6 +21,7 @@ from ivr.ari.models import (
     JsonObj,
     LiveRecording,
     Playback,
+    obj,
     opt_int,
     opt_str,
     parse_time,
@@ -134,6 +135,15 @@ class EndpointStateChange(AriEvent):
     endpoint: Endpoint
 
 
+@dataclass(frozen=True, kw_only=True)
+class DeviceStateChanged(AriEvent):
+    """A device's state (``PJSIP/2101``: NOT_INUSE, INUSE, RINGING, UNAVAILABLE…); needs a subscription
+    to ``deviceState:PJSIP/2101``. UNAVAILABLE means the phone is not registered."""
+
+    name: str
+    state: str
+
+
 def _opt_channel(d: JsonObj, key: str) -> Channel | None:
     value = d.get(key)
     return None if value is None else Channel.from_json(value)
@@ -206,6 +216,11 @@ _PARSERS: dict[str, _Parser] = {
     ),
     "EndpointStateChange": lambda d: EndpointStateChange(
         **_common(d), endpoint=Endpoint.from_json(d.get("endpoint"))
+    ),
+    "DeviceStateChanged": lambda d: DeviceStateChanged(
+        **_common(d),
+        name=req_str(obj(d.get("device_state"), "DeviceState"), "name", "DeviceState"),
+        state=opt_str(obj(d.get("device_state"), "DeviceState"), "state"),
     ),
     "Dial": lambda d: Dial(
         **_common(d),

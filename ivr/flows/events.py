@@ -65,6 +65,13 @@ class AgentConnected:
 
 
 @dataclass(frozen=True)
+class BackInQueue:
+    """The operator sent the caller on to another queue (escalation): waiting again, place kept."""
+
+    queue: str
+
+
+@dataclass(frozen=True)
 class TransferDone:
     target: str
     outcome: str  # answered | busy | no_answer | failed
@@ -86,6 +93,7 @@ Event = (
     | QueueDone
     | QueueStatus
     | AgentConnected
+    | BackInQueue
     | TransferDone
     | RecordingDone
 )

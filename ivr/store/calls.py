@@ -1,6 +1,7 @@
 """``CallStore``: every write about a call and the reads behind ``/api/calls``, one object over one
 database. Each concern has its own module: ``database.py`` (connection, transactions),
-``call_records.py`` (the call itself), ``offers.py``, ``callbacks.py``, ``surveys.py``, ``agent_states.py``.
+``call_records.py`` (the call itself), ``offers.py``, ``callbacks.py``, ``surveys.py``, ``agent_states.py``,
+``report_rows.py`` (the reads behind the service report).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from ivr.store.call_records import INPUT_KINDS, CallRecords, OpenCall
 from ivr.store.callbacks import CALLBACK_STATUSES, Callbacks
 from ivr.store.database import StoreClosedError, default_db_url
 from ivr.store.offers import Offers
+from ivr.store.report_rows import ReportRows
 from ivr.store.surveys import Surveys
 
 __all__ = [
@@ -23,5 +25,5 @@ __all__ = [
 ]
 
 
-class CallStore(CallRecords, Offers, Callbacks, Surveys, AgentStates):
+class CallStore(CallRecords, Offers, Callbacks, Surveys, AgentStates, ReportRows):
     """``CallStore(db_url)``: ``await open()`` (runs migrations), writes and reads, ``await close()``."""

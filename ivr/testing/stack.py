@@ -154,8 +154,14 @@ class ControllerProcess:
             time.sleep(0.2)
         raise TimeoutError(f"controller not healthy after {wait_s}s:\n{self.log_tail()}")
 
-    def get(self, path: str, *, token: str | None = None) -> tuple[int, Any]:
-        req = urllib.request.Request(self.base_url + path)
+    def post(self, path: str, body: Any) -> tuple[int, Any]:
+        return self.get(path, body=body)
+
+    def get(self, path: str, *, token: str | None = None, body: Any = None) -> tuple[int, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base_url + path, data=data, method="POST" if data else "GET")
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
         req.add_header("Authorization", f"Bearer {token if token is not None else self.token}")
         try:
             with urllib.request.urlopen(req, timeout=5) as resp:

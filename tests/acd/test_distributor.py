@@ -465,3 +465,36 @@ def test_restored_statuses() -> None:
     out = d.send(ConversationEnded("old", at(5)), 5)
     assert changes(out) == [("2101", "available", None)]
     assert d.d.agent("2101").calls_handled == 7
+
+
+def test_waiting_lists_ringing_calls_with_their_agents() -> None:
+    d = ring_all()
+    d.queue("c1", "operator", 0)
+    [view] = d.d.waiting()
+    assert view.call_id == "c1" and view.busy_with == {"2201", "2202", "2203"}
+    d.send(OfferAnswered("c1-o1", at(1)), 1)
+    assert d.d.waiting() == []
+
+
+def test_deadlines_move_on_after_each_tick() -> None:
+    d = shop(relax=((30, 1),), announce_every_s=20.0, max_wait_s=100.0)
+    assert d.d.next_deadline() is None
+    d.send(AgentRequest("2101", "paused", None), 0)
+    d.queue("c1", "orders", 0)
+    seen = []
+    while (deadline := d.d.next_deadline()) is not None:
+        t = (deadline - at(0)).total_seconds()
+        seen.append(t)
+        d.tick(t)
+    assert seen == [20, 30, 40, 60, 80, 100]
+    assert of(d.log, QueueLeft) == [QueueLeft("c1", "timeout")]
+
+
+def test_reload_turning_announcements_off() -> None:
+    d = shop(announce_every_s=20.0)
+    d.send(AgentRequest("2101", "paused", None), 0)
+    d.queue("c1", "orders", 0)
+    quiet = config([agent("2101", {"orders": 5})], [queue("orders", announce_every_s=0.0)])
+    d.d.reconfigure(quiet, at(1))
+    assert of(d.tick(40), QueueStatus) == []
+    assert d.d.next_deadline() == at(300)

@@ -96,6 +96,9 @@ EVENTS: dict[str, dict[str, Any]] = {
         "EndpointStateChange",
         endpoint={"technology": "PJSIP", "resource": "2101", "state": "online", "channel_ids": []},
     ),
+    "DeviceStateChanged": _event(
+        "DeviceStateChanged", device_state={"name": "PJSIP/2101", "state": "NOT_INUSE"}
+    ),
     "Dial": _event(
         "Dial",
         dialstatus="RINGING",

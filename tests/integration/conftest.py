@@ -6,6 +6,7 @@ these tests run beside a developer's ``make up``. Everything is stopped by pid a
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,15 +38,29 @@ def pbx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestPbx]:
 
 @pytest.fixture(scope="session")
 def site_flows(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("site-flows")
+    flows = tmp_path_factory.mktemp("site-flows")
+    shutil.copy(HERE / "flows" / "acd_lines.yaml", flows / "acd_lines.yaml")  # numbers 7001-7005: test queues
+    return flows
 
 
 @pytest.fixture(scope="session")
-def controller(pbx: TestPbx, site_flows: Path) -> Iterator[ControllerProcess]:
+def acd_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The test agents and queues (copies: the reload test edits the agents file)."""
+    folder = tmp_path_factory.mktemp("acd")
+    agents, queues = folder / "agents.yaml", folder / "queues.yaml"
+    shutil.copy(HERE / "acd" / "agents.yaml", agents)
+    shutil.copy(HERE / "acd" / "queues.yaml", queues)
+    return agents, queues
+
+
+@pytest.fixture(scope="session")
+def controller(pbx: TestPbx, site_flows: Path, acd_files: tuple[Path, Path]) -> Iterator[ControllerProcess]:
     proc = ControllerProcess(
         # Business hours forced open (the supervisor switch), so the shop flow does not depend on the clock.
         env={
             **pbx.env,
+            "IVR_AGENTS_FILE": str(acd_files[0]),
+            "IVR_QUEUES_FILE": str(acd_files[1]),
             "IVR_FLOWS_DIR": str(site_flows),
             "IVR_LOG_LEVEL": "DEBUG",
             "IVR_HOURS_OVERRIDE": "open",

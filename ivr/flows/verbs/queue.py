@@ -1,13 +1,28 @@
-"""``queue``: hand the call to an ACD skill queue; route on how it came back."""
+"""``queue``: hand the call to an ACD skill queue; route on how it came back.
+
+While the caller waits: music on hold, the ACD's position/expected-wait announcements in the caller's
+language, and (with ``callback_key``) a key to leave a callback request instead, keeping the place in
+line. When an operator answers the caller is bridged (``AgentConnected``); ``QueueDone(answered)``
+follows when the operator's leg ends, and the flow continues at ``after`` (e.g. a survey).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from ivr.flows.commands import Command, EnterQueue, OutcomeSet
-from ivr.flows.events import Event, QueueDone
+from ivr.flows.commands import Command, EnterQueue, LeaveQueue, Moh, OutcomeSet
+from ivr.flows.events import (
+    AgentConnected,
+    BackInQueue,
+    DtmfReceived,
+    Event,
+    PlaybackDone,
+    QueueDone,
+    QueueStatus,
+)
 from ivr.flows.promptspec import PromptText
+from ivr.flows.queue_announcement import position_announcement
 from ivr.flows.suggest import did_you_mean
 from ivr.flows.verbs.base import (
     DEFAULT_ENV,
@@ -41,6 +56,10 @@ class Queue(Verb):
         "after": NODE_REF,
         "on_no_agents": NODE_REF,
         "on_timeout": NODE_REF,
+        "moh": {"type": "boolean", "description": "music on hold while waiting (default true)"},
+        "announce": {"type": "boolean", "description": "announce position and expected wait (default true)"},
+        "callback_key": {"type": "string", "pattern": "^[0-9*#]$"},
+        "on_callback": {**NODE_REF, "description": "where a caller who pressed callback_key goes"},
     }
     required = ("queue", "on_no_agents")
 
@@ -54,6 +73,13 @@ class Queue(Verb):
         self.after_node = optional_text(spec, "after")
         self.no_agents_node = str(spec["on_no_agents"])
         self.timeout_node = optional_text(spec, "on_timeout")
+        self.moh = bool(spec.get("moh", True))
+        self.announce = bool(spec.get("announce", True))
+        self.callback_key = optional_text(spec, "callback_key")
+        self.callback_node = optional_text(spec, "on_callback")
+
+    def waits(self) -> bool:
+        return self.callback_key is not None  # keys reach the verb (not type-ahead) only then
 
     def start(self, ctx: VerbCtx) -> Result:
         if self.prompt is not None:
@@ -62,39 +88,86 @@ class Queue(Verb):
 
     def _enter(self, ctx: VerbCtx) -> list[Command]:
         ctx.local["queued"] = True
-        return [EnterQueue(self.queue, self.priority, dict(self.attributes), self.timeout_s)]
+        commands: list[Command] = [
+            EnterQueue(self.queue, self.priority, dict(self.attributes), self.timeout_s)
+        ]
+        return commands + self._hold(ctx, True)
+
+    def _hold(self, ctx: VerbCtx, on: bool) -> list[Command]:
+        if not self.moh or bool(ctx.local.get("moh")) == on:
+            return []
+        ctx.local["moh"] = on
+        return [Moh(on)]
 
     def on_event(self, ctx: VerbCtx, event: Event) -> Result:
-        if ctx.is_my_playback(event):
-            return Result(self._enter(ctx))
-        if not isinstance(event, QueueDone) or not ctx.local.get("queued"):
+        if not ctx.local.get("queued"):
+            return Result(self._enter(ctx)) if ctx.is_my_playback(event) else Result()
+        connected = bool(ctx.local.get("connected"))
+        if isinstance(event, QueueDone):
+            return self._done(ctx, event)
+        if isinstance(event, AgentConnected):
+            ctx.local["connected"] = True
+            ctx.vars["queue.agent"] = event.agent
+            commands = ctx.stop_playback() + self._hold(ctx, False)
+            return Result([*commands, OutcomeSet("completed")])
+        if isinstance(event, BackInQueue):
+            ctx.local["connected"] = False
+            ctx.vars["queue.escalated_to"] = event.queue
+            return Result(self._hold(ctx, True))
+        if connected:
             return Result()
+        if isinstance(event, QueueStatus) and self.announce and not ctx.playing:
+            prompts = position_announcement(
+                event.position, event.expected_wait_s, ctx.lang, self.callback_key
+            )
+            return Result([*self._hold(ctx, False), ctx.play(prompts, barge_in=True)])
+        if isinstance(event, PlaybackDone) and ctx.is_my_playback(event):
+            return Result(self._hold(ctx, True))
+        if isinstance(event, DtmfReceived) and event.digit == self.callback_key and self.callback_node:
+            ctx.local["queued"] = False
+            number = ctx.vars.get("caller.number", "")
+            commands = ctx.stop_playback() + self._hold(ctx, False)
+            return Result([*commands, LeaveQueue(self.queue, number or None)], Go(self.callback_node))
+        return Result()
+
+    def _done(self, ctx: VerbCtx, event: QueueDone) -> Result:
         ctx.local["queued"] = False
+        commands = ctx.stop_playback() + self._hold(ctx, False)
         ctx.vars["queue.outcome"] = event.outcome
         if event.outcome == "answered":
             after = self.after_node
-            return Result([OutcomeSet("completed")], Go(after) if after else Finish("completed"))
+            return Result([*commands, OutcomeSet("completed")], Go(after) if after else Finish("completed"))
         if event.outcome == "timeout" and self.timeout_node is not None:
-            return Result(transition=Go(self.timeout_node))
-        return Result(transition=Go(self.no_agents_node))
+            return Result(commands, Go(self.timeout_node))
+        return Result(commands, Go(self.no_agents_node))
+
+    def cancel(self, ctx: VerbCtx) -> list[Command]:
+        commands = ctx.cleanup() + self._hold(ctx, False)
+        if ctx.local.get("queued"):  # the flow leaves the queue without the ACD's answer
+            ctx.local["queued"] = False
+            commands.append(LeaveQueue(self.queue))
+        return commands
 
     def prompt_fields(self) -> list[tuple[RelPath, PromptText]]:
         return [(("prompt",), self.prompt)] if self.prompt else []
 
     def defined_vars(self) -> set[str]:
-        return {"queue.outcome"}
+        return {"queue.outcome", "queue.agent", "queue.escalated_to"}
 
     def targets(self) -> list[Edge]:
         return (
             self._edge("after agent", "after")
             + self._edge("no agents", "on_no_agents")
             + self._edge("timeout", "on_timeout")
+            + self._edge("callback", "on_callback")
         )
 
     def sinks(self) -> list[Sink]:
         return [Sink("queue", self.queue)]
 
     def check(self, env: CheckEnv) -> list[tuple[RelPath, str]]:
+        if (self.callback_key is None) != (self.callback_node is None):
+            return [((), "`callback_key` and `on_callback` go together")]
         name = self.queue
         if name not in env.queues:
             return [(("queue",), f"queue '{name}' does not exist{did_you_mean(name, env.queues)}")]

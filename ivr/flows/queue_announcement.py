@@ -1,0 +1,45 @@
+"""What a waiting caller hears about their place in line. Pure; Japanese in kana (the offline voice
+cannot read kanji), numbers with the read-back's unmistakable readings (7 なな)."""
+
+from __future__ import annotations
+
+import math
+
+from ivr.prompts import Prompt, Speak
+from ivr.speech_text import digit_word, ja_minutes, number_words
+
+
+def wait_minutes(expected_wait_s: int) -> int:
+    """Whole minutes, at least one: callers are told "about N minutes"."""
+    return max(1, math.ceil(expected_wait_s / 60))
+
+
+def position_announcement(
+    position: int, expected_wait_s: int, lang: str, callback_key: str | None = None
+) -> tuple[Prompt, ...]:
+    minutes = wait_minutes(expected_wait_s)
+    if lang == "ja":
+        text = (
+            "ただいま、 じゅんばんに おつなぎしております。 "
+            + (
+                "つぎに おつなぎします。 "
+                if position == 1
+                else f"あなたわ {number_words(position, 'ja')}ばんめです。 "
+            )
+            + f"およそ {ja_minutes(minutes)}で おつなぎできる みこみです。"
+        )
+        if callback_key:
+            key = digit_word(callback_key, "ja")
+            text += f" じゅんばんを たもったまま おりかえしを ごきぼうの かたわ {key}ばんを おしてください。"
+        return (Speak(text, "ja"),)
+    where = (
+        "You are next in line."
+        if position == 1
+        else f"You are number {number_words(position, 'en')} in line."
+    )
+    unit = "minute" if minutes == 1 else "minutes"
+    wait = f"{number_words(minutes, 'en')} {unit}"
+    text = f"All our operators are busy. {where} Your expected wait is about {wait}."
+    if callback_key:
+        text += f" To be called back instead, keeping your place, press {digit_word(callback_key, 'en')}."
+    return (Speak(text, "en" if lang != "ja" else lang),)
