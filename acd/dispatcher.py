@@ -106,6 +106,8 @@ class Dispatcher:
         self.by_channel: dict[str, Leg] = {}
         self.by_offer: dict[str, Leg] = {}
         self.conversations: dict[str, _Conversation] = {}  # call id -> its bridge
+        self.restored: dict[str, tuple[str, str]] = {}
+        """call id -> (agent, offer id): conversations taken over after a controller restart."""
 
     # --- commands ----------------------------------------------------------------------------
 
@@ -298,6 +300,15 @@ class Dispatcher:
             caller.queue = queue
             caller.agent = None
             caller.post(fe.BackInQueue(queue))
+
+    def restore_conversation(self, *, call_id: str, offer_id: str, agent_id: str, leg_id: str) -> None:
+        """After a controller restart: an operator still bridged with a caller (both in the app)."""
+        leg = Leg(leg_id, call_id, offer_id, agent_id, "agent", rang=True, answered=True, connected=True)
+        self.by_channel[leg_id] = leg
+        self.by_offer[offer_id] = leg
+        self._legs.claim(leg_id, self._leg_owner)
+        self.conversations[call_id] = _Conversation(f"{LEG_ID_PREFIX}{call_id}-bridge", [leg_id])
+        self.restored[call_id] = (agent_id, offer_id)
 
     async def caller_left(self, call_id: str) -> None:
         """The caller hung up: a conversation in progress ends (the agent's leg is hung up)."""

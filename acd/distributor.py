@@ -390,7 +390,14 @@ class Distributor:
             return
         self._blocked.pop(event.agent_id, None)
         s = self._status[event.agent_id]
-        if event.online and self.auto_login_on_register and s.state == AgentState.LOGGED_OUT:
+        # Only a phone coming online logs its agent in: device-state churn while it stays registered
+        # (ringing, in use, idle again) must not undo a log-out.
+        if (
+            event.online
+            and not s.registered
+            and self.auto_login_on_register
+            and s.state == AgentState.LOGGED_OUT
+        ):
             self._set(
                 event.agent_id, now, out, registered=True, state=AgentState.AVAILABLE, reason="registered"
             )

@@ -8,6 +8,7 @@ feature-code calls, endpoint events) and to the web API.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,14 +18,15 @@ from typing import Any
 
 from acd.agents import AgentState, AgentStatus
 from acd.config import DEFAULT_AGENTS_FILE, DEFAULT_QUEUES_FILE, load_acd
+from acd.feature_codes import agent_of_channel
 from acd.model import AcdConfig
 from acd.phone_features import PhoneFeatures
 from acd.provision import provision
 from acd.service import AcdService, AcdSettings
 from ivr.ari.client import AriClient
 from ivr.ari.errors import AriError, AriNotFound
-from ivr.ari.events import AriEvent, DeviceStateChanged, EndpointStateChange
-from ivr.calls.legs import LegRegistry
+from ivr.ari.events import AriEvent, DeviceStateChanged, EndpointStateChange, StasisStart
+from ivr.calls.legs import LEG_ARG_PREFIX, LEG_ID_PREFIX, LegRegistry
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,15 @@ class AcdFiles:
 def load_config(files: AcdFiles) -> tuple[AcdConfig | None, list[str]]:
     config, errors = load_acd(files.agents, files.queues)
     return config, [str(e) for e in errors]
+
+
+ACD_LEG_ARGS = (f"{LEG_ARG_PREFIX}agent:", f"{LEG_ARG_PREFIX}customer:")
+
+
+def _is_acd_leg(channel_id: str) -> bool:
+    """``leg-<call id>-o<n>`` (an offer's agent leg) or ``…-customer`` (a callback's customer)."""
+    rest = channel_id.removeprefix(LEG_ID_PREFIX)
+    return rest.endswith("-customer") or rest.rpartition("-o")[2].isdigit()
 
 
 def restored_statuses(rows: list[Any]) -> list[AgentStatus]:
@@ -81,6 +92,8 @@ class AcdRuntime:
         self.features: PhoneFeatures | None = None
         self.errors: list[str] = []
         self._stamp: tuple[float, float] = (0.0, 0.0)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._online: dict[str, bool] = {}
 
     async def start(self, store: Any) -> AcdService:
         config, errors = load_config(self.files)
@@ -105,6 +118,63 @@ class AcdRuntime:
         await self._provision(config, removed=())
         service.start()
         return service
+
+    async def reconcile(self, app_channel_ids: set[str]) -> None:
+        """Before callers are adopted after a (re)connection: operators still bridged with a caller are
+        taken back (the caller resumes talking), legs nobody can own any more are hung up — an offer
+        that was ringing when the previous controller died is resolved by hanging it up."""
+        service = self.service
+        if service is None:
+            return
+        known = service.dispatcher.by_channel
+        try:
+            channels = await self._ari.channels.list()
+        except AriError as exc:
+            log.warning("ACD reconcile: channels unreadable: %s", exc)
+            return
+        for channel in channels:
+            if not channel.id.startswith(LEG_ID_PREFIX) or channel.id in known:
+                continue
+            if not _is_acd_leg(channel.id):
+                continue
+            if channel.id in app_channel_ids and await self._take_back(channel.id, channel.name):
+                continue
+            log.info("ACD reconcile: hanging up leg %s left by a previous controller", channel.id)
+            with contextlib.suppress(AriError):
+                await self._ari.channels.hangup(channel.id)
+
+    async def _take_back(self, leg_id: str, channel_name: str) -> bool:
+        assert self.service is not None
+        offer_id = leg_id.removeprefix(LEG_ID_PREFIX)
+        call_id = offer_id.rpartition("-o")[0]
+        agent_id = agent_of_channel(channel_name)
+        if not call_id or agent_id is None:
+            return False
+        try:
+            bridge = await self._ari.bridges.get(f"{LEG_ID_PREFIX}{call_id}-bridge")
+        except AriError:
+            return False
+        if leg_id not in bridge.channels or len(bridge.channels) < 2:
+            return False
+        self.service.dispatcher.restore_conversation(
+            call_id=call_id, offer_id=offer_id, agent_id=agent_id, leg_id=leg_id
+        )
+        log.info("ACD reconcile: call %s is still talking with agent %s", call_id, agent_id)
+        return True
+
+    def on_orphan_leg(self, event: StasisStart) -> None:
+        """An agent answered an offer made by a previous controller: nobody waits for it; hang up."""
+        if not (
+            event.args and event.args[0].startswith((f"{LEG_ARG_PREFIX}agent:", f"{LEG_ARG_PREFIX}customer:"))
+        ):
+            return
+        task = asyncio.get_running_loop().create_task(self._hang_up(event.channel.id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _hang_up(self, channel_id: str) -> None:
+        with contextlib.suppress(AriError):
+            await self._ari.channels.hangup(channel_id)
 
     async def on_connected(self, app_channel_ids: set[str]) -> None:
         """After every (re)connection of the events WebSocket (the app exists only then): follow the
@@ -145,14 +215,18 @@ class AcdRuntime:
             except AriError as exc:
                 log.debug("registration of %s unknown: %s", agent.id, exc)
                 continue
+            self._online[agent.id] = online
             service.registered(agent.id, online)
 
     def on_channelless_event(self, event: AriEvent) -> None:
         if self.service is None:
             return
         if isinstance(event, DeviceStateChanged) and event.name.startswith("PJSIP/"):
+            agent_id = event.name.removeprefix("PJSIP/")
             online = event.state not in OFFLINE_DEVICE_STATES
-            self.service.registered(event.name.removeprefix("PJSIP/"), online)
+            if self._online.get(agent_id) != online:  # ringing/in use/idle are not (un)registrations
+                self._online[agent_id] = online
+                self.service.registered(agent_id, online)
         elif isinstance(event, EndpointStateChange) and event.endpoint.technology == "PJSIP":
             self.service.registered(event.endpoint.resource, event.endpoint.state == "online")
 

@@ -43,7 +43,7 @@ from acd.reservation import AgentReservations, InMemoryReservations
 from ivr.ari.events import AriEvent
 from ivr.calls.legs import LegRegistry
 from ivr.calls.ports import AriPort, QueueRequest
-from ivr.flows.events import Event
+from ivr.flows.events import AgentConnected, Event
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +166,15 @@ class AcdService:
     # --- the call layer's queue port -----------------------------------------------------------
 
     def enter(self, request: QueueRequest, post: Callable[[Event], None]) -> None:
-        self.callers.add(Caller(request, post, request.queue))
+        caller = Caller(request, post, request.queue)
+        self.callers.add(caller)
+        restored = self.dispatcher.restored.pop(request.call_id, None)
+        if restored is not None:  # resumed after a controller restart while talking: still bridged
+            agent, offer_id = restored
+            caller.agent = agent
+            self._offer_rang[offer_id] = (request.call_id, agent)  # closed when the conversation ends
+            post(AgentConnected(request.queue, agent))
+            return
         self.report(
             CallQueued(
                 request.call_id, request.queue, request.priority, request.lang or None, request.entered_at

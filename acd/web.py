@@ -4,7 +4,7 @@ behind the same bearer auth and JSON errors as the rest of ``/api``.
     GET  /api/agents                  every agent: state, since, reason, skills, languages, registered, call
     POST /api/agents/{id}/state       {"state": "available"|"paused"|"logged_out", "reason": "…"}
     GET  /api/agents/{id}/current     screen pop: the caller the agent is talking to, with the IVR's inputs
-    GET  /api/queues                  per queue: waiting, longest wait, agents available/busy/paused, today's SL
+    GET  /api/queues                  per queue: waiting, longest wait, agents by state, today's SL
     GET  /api/report?since=&until=    the report (= ``ivr report --json``)
     POST /api/calls/{id}/transfer     {"queue": "returns"} or {"department": "warehouse"}: escalation
 """

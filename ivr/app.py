@@ -173,6 +173,8 @@ class Controller:
             manager.stasis_handlers["feature"] = acd.features.on_stasis_start
             manager.channelless_handlers.append(acd.on_channelless_event)
             manager.on_resync.append(acd.on_connected)
+            manager.before_adopt.append(acd.reconcile)
+            manager.orphan_leg_handlers.append(acd.on_orphan_leg)
 
             async def report(since: datetime | None, until: datetime | None) -> dict[str, Any]:
                 return await report_for(

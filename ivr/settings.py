@@ -63,6 +63,10 @@ def _outbound_dial(template: str) -> str:
     return template
 
 
+DEFAULT_OUTBOUND_DIAL = "PJSIP/trunk/sip:{number}@127.0.0.1:5070"
+"""The demo's outbound gateway for callbacks (a SIP phone or carrier on 127.0.0.1:5070)."""
+
+
 class SettingsError(ValueError):
     """A setting has a value the system cannot use."""
 
@@ -100,7 +104,7 @@ class Settings:
     agents_file: Path | None = None  # None: the shipped demo agents (acd/defaults/agents.yaml)
     queues_file: Path | None = None  # None: the shipped queues (acd/defaults/queues.yaml)
     auto_login: bool = True  # a phone that registers logs its agent in (available)
-    outbound_dial: str = "PJSIP/trunk/sip:{number}@127.0.0.1:5070"  # callbacks: {number} is the customer
+    outbound_dial: str = "PJSIP/trunk/sip:{number}@127.0.0.1:5070"  # callbacks dial this; {number}: customer
     short_abandon_s: float = 5.0
 
     @property

@@ -202,6 +202,9 @@ class Bridges(_Group):
         params = {"type": bridge_type, "bridgeId": bridge_id, "name": name}
         return Bridge.from_json(await self._r.request("POST", "/bridges", params=params))
 
+    async def get(self, id: str) -> Bridge:
+        return Bridge.from_json(await self._r.request("GET", f"/bridges/{_seg(id)}"))
+
     async def add_channel(self, id: str, channels: Sequence[str]) -> None:
         params = {"channel": _join(channels, "channel")}
         await self._r.request("POST", f"/bridges/{_seg(id)}/addChannel", params=params)

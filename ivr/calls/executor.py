@@ -62,6 +62,7 @@ class CommandExecutor:
         speech: SpeechListener | None = None,
         caller_number: str = "",
         caller_name: str = "",
+        queued: tuple[str, datetime] | None = None,
     ) -> None:
         self.call_id = call_id
         self.channel_id = channel_id
@@ -86,6 +87,7 @@ class CommandExecutor:
         self.last_queue: str | None = None
         self.callback_placed = False  # the ACD already holds a callback for this call
         self.transfer: TransferLeg | None = None
+        self._resumed_queue = queued  # a caller adopted while waiting keeps its arrival time once
         self._legs_made = 0
 
     async def _on_caller(self, op: Awaitable[T]) -> T:
@@ -198,7 +200,11 @@ class CommandExecutor:
     # --- queue and transfer ----------------------------------------------------------------------
 
     def _enter_queue(self, command: c.EnterQueue, now: datetime) -> None:
-        self._log.queue_entered(command.queue, now)
+        resumed, self._resumed_queue = self._resumed_queue, None
+        if resumed is not None and resumed[0] == command.queue:
+            now = resumed[1]  # the same wait, resumed after a controller restart: same place in line
+        else:
+            self._log.queue_entered(command.queue, now)
         self.queued = self.last_queue = command.queue
         request = QueueRequest(
             call_id=self.call_id,

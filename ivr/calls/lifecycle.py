@@ -15,6 +15,7 @@ here (answered, who hung up, the channel gone, a controller failure) and ask; th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from ivr.ari.causes import Q850
@@ -35,6 +36,8 @@ class Start:
     flow: Flow
     resume_at: str | None
     adopted: bool
+    queued: tuple[str, datetime] | None = None
+    """(queue, entered at) of an adopted caller who was waiting: it keeps its place in line."""
 
 
 class OpenCallFacts(Protocol):
@@ -46,6 +49,10 @@ class OpenCallFacts(Protocol):
     def flow(self) -> str | None: ...
     @property
     def last_node(self) -> str | None: ...
+    @property
+    def queue(self) -> str | None: ...
+    @property
+    def queued_at(self) -> datetime | None: ...
 
 
 def start_new(flows: FlowSource, dialed: str, new_id: str) -> Start:
@@ -68,7 +75,10 @@ def start_adopted(flows: FlowSource, dialed: str, open_call: OpenCallFacts | Non
     if flow is None:
         flow = flows.for_number(dialed)
     resume_at = open_call.last_node if open_call.last_node in flow.nodes else None
-    return Start(open_call.id, flow, resume_at, adopted=True)
+    queued = None
+    if open_call.queue is not None and open_call.queued_at is not None:
+        queued = (open_call.queue, open_call.queued_at)
+    return Start(open_call.id, flow, resume_at, adopted=True, queued=queued)
 
 
 def cause_text(cause: int | None, cause_txt: str | None = None) -> str | None:

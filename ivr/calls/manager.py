@@ -47,6 +47,11 @@ class CallManager:
         self.stasis_handlers: dict[str, Callable[[StasisStart], None]] = {}
         """First Stasis argument → handler for channels that are not callers (``feature``: an operator
         dialled a feature code)."""
+        self.before_adopt: list[Callable[[set[str]], Awaitable[None]]] = []
+        """Awaited at each resync with the app's channel ids BEFORE callers are adopted (the ACD takes
+        back the conversations in progress, so a resumed caller finds its operator)."""
+        self.orphan_leg_handlers: list[Callable[[StasisStart], None]] = []
+        """Told of a leg entering the app that nobody owns (answered after a controller restart)."""
         self.channelless_handlers: list[Callable[[AriEvent], None]] = []
         """Told of events about no channel (e.g. ``EndpointStateChange``: a phone registered)."""
 
@@ -65,8 +70,8 @@ class CallManager:
         try:
             cid = channel_id_of(event)
             if cid is None:
-                for handler in self.channelless_handlers:
-                    handler(event)
+                for channelless_handler in self.channelless_handlers:
+                    channelless_handler(event)
                 return
             owner = self._deps.legs.owner(cid)
             if owner is not None:
@@ -77,7 +82,10 @@ class CallManager:
                 live.session.deliver(event)
             elif isinstance(event, StasisStart) and event.args and event.args[0] in self.stasis_handlers:
                 self.stasis_handlers[event.args[0]](event)
-            elif isinstance(event, StasisStart) and not is_leg(event.channel, event.args):
+            elif isinstance(event, StasisStart) and is_leg(event.channel, event.args):
+                for orphan_handler in self.orphan_leg_handlers:
+                    orphan_handler(event)
+            elif isinstance(event, StasisStart):
                 dialed = event.channel.dialplan.exten if event.channel.dialplan else ""
                 self._start(event.channel, start_new(self._flows, dialed, uuid.uuid4().hex))
         except Exception:
@@ -91,6 +99,7 @@ class CallManager:
             deps=self._deps,
             resume_at=start.resume_at,
             adopted=start.adopted,
+            queued=start.queued,
         )
         task = asyncio.get_running_loop().create_task(session.run(), name=f"call-{start.call_id}")
         self._calls[channel.id] = _Live(session, task)
@@ -116,6 +125,11 @@ class CallManager:
             log.warning("resync: cannot list channels of app %s: %s", self._app, exc)
             return
         live_ids = set(application.channel_ids)
+        for hook in self.before_adopt:
+            try:
+                await hook(live_ids)
+            except Exception:
+                log.exception("resync hook failed; continuing")
         for cid, live in list(self._calls.items()):
             if cid not in live_ids:
                 live.session.gone()

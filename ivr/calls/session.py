@@ -83,6 +83,7 @@ class CallSession:
         deps: SessionDeps,
         resume_at: str | None = None,
         adopted: bool = False,
+        queued: tuple[str, datetime] | None = None,
     ) -> None:
         self.call_id = call_id
         self.channel = channel
@@ -112,6 +113,7 @@ class CallSession:
             speech=deps.speech.listener(call_id, channel.id, self.post) if deps.speech else None,
             caller_number=self.caller_number,
             caller_name=self.caller_name,
+            queued=queued,
         )
         self._engine = FlowEngine(flow)
         self.state: CallState | None = None

@@ -36,6 +36,8 @@ class OpenCall:
     caller_name: str | None
     dialed: str | None
     queue: str | None
+    queued_at: datetime | None = None
+    """When the caller entered ``queue`` (a resumed caller keeps its place in line)."""
 
 
 class CallRecords(Database):
@@ -138,6 +140,7 @@ class CallRecords(Database):
                 caller_name=call.caller_name,
                 dialed=call.dialed,
                 queue=call.queue,
+                queued_at=call.queued_at,
             )
 
     async def _shape(self, session: AsyncSession, calls: Sequence[CallRow]) -> list[dict[str, Any]]:

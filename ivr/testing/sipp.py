@@ -60,6 +60,7 @@ SCENARIOS: dict[str, str] = {
     "caller_waits_bye": "caller: INVITE, play pcap, wait for the far end's BYE (recv_timeout_s bounds it)",
     "caller_hangs_up": "caller: INVITE, play pcap, send BYE after the hangup_ms keyword",
     "uas_answer": "answering phone: 180, answer_ms pause, 200, play pcap, wait for BYE",
+    "uas_no_answer": "phone that rings and never answers: 180, then CANCEL -> 200 + 487",
     "uas_answer_bye": "answering phone that sends BYE talk_ms after the ACK",
     "register": "REGISTER with digest auth (auth=(user, password)); Contact contact_host:contact_port",
 }

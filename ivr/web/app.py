@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from ivr.store import is_transient
+from ivr.store import CALLBACK_STATUSES, is_transient
 from ivr.web.auth import bearer_token_matches
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,8 @@ class CallReader(Protocol):
     async def list_calls(self, limit: int = ...) -> list[dict[str, Any]]: ...
 
     async def get_call(self, call_id: str) -> dict[str, Any] | None: ...
+
+    async def list_callbacks(self, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]: ...
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,22 @@ async def get_call(request: web.Request) -> web.Response:
     return web.json_response(call, dumps=_dumps)
 
 
+async def list_callbacks(request: web.Request) -> web.Response:
+    """Promised callbacks, newest first: ``?status=pending|done|failed|cancelled``."""
+    deps = request.app[DEPS_KEY]
+    limit = _limit(request)
+    if isinstance(limit, web.Response):
+        return limit
+    status = request.query.get("status") or None
+    if status is not None and status not in CALLBACK_STATUSES:
+        return json_error(422, f"status must be one of {', '.join(CALLBACK_STATUSES)}")
+    try:
+        rows = await _read(deps, lambda: deps.store.list_callbacks(status, limit))
+    except _StoreDown:
+        return json_error(503, "store unavailable")
+    return web.json_response(rows, dumps=_dumps)
+
+
 async def flows(request: web.Request) -> web.Response:
     status = request.app[DEPS_KEY].flow_status()
     return web.json_response(dict(status), dumps=_dumps)
@@ -191,6 +209,7 @@ def build_app(deps: WebDeps) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/api/calls", list_calls)
     app.router.add_get("/api/calls/{call_id}", get_call)
+    app.router.add_get("/api/callbacks", list_callbacks)
     app.router.add_get("/api/flows", flows)
     app.router.add_get("/api/stats", stats)
     return app

@@ -444,6 +444,19 @@ def test_auto_login_on_register() -> None:
     assert plain.send(AgentRegistered("9999", True), 0) == []
 
 
+def test_a_logged_out_agent_whose_phone_stays_registered_stays_logged_out() -> None:
+    """Device-state churn (ringing, idle again) repeats "online": only coming online logs in."""
+    cfg = config([agent("2101", {"orders": 3})], [queue("orders")])
+    d = Driver(cfg, auto_login_on_register=True)
+    d.send(AgentRegistered("2101", True), 0)
+    d.send(AgentRequest("2101", "logged_out"), 1)
+    assert d.send(AgentRegistered("2101", True), 2) == []
+    assert d.state("2101") == S.LOGGED_OUT
+    d.send(AgentRegistered("2101", False), 3)
+    d.send(AgentRegistered("2101", True), 4)  # the phone re-registers: that is a log-in again
+    assert d.state("2101") == S.AVAILABLE
+
+
 def test_require_registered_agents_only() -> None:
     d = Driver(config([agent("2101", {"orders": 3})], [queue("orders")]), require_registered=True)
     d.login("2101")

@@ -115,3 +115,27 @@ async def test_without_acd_queue_answers_no_agents() -> None:
     ex, _, _ = make(ari, posted)
     await ex.execute(c.EnterQueue("orders"))
     assert posted == [QueueDone("orders", "no_agents")]
+
+
+async def test_a_resumed_caller_reenters_its_queue_with_its_original_arrival() -> None:
+    from datetime import UTC, datetime
+
+    class Port:
+        def __init__(self) -> None:
+            self.entered: list[object] = []
+
+        def enter(self, request: object, post: object) -> None:
+            self.entered.append(request)
+
+        def leave(self, call_id: str, reason: str, **kw: object) -> None:
+            return None
+
+    arrived = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    ari, posted, port = FakeAri(), [], Port()
+    ex, _, store = make(ari, posted, queue=port, queued=("orders", arrived))
+    await ex.execute(c.EnterQueue("orders"))
+    await ex.execute(c.EnterQueue("orders"))  # a later wait (another visit) is a new arrival
+    first, second = port.entered
+    assert first.entered_at == arrived  # type: ignore[attr-defined]
+    assert second.entered_at > arrived  # type: ignore[attr-defined]
+    assert len(store.named("queue_entered")) == 1  # the resumed wait is not recorded twice

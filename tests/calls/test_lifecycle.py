@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import pytest
 
@@ -29,6 +30,8 @@ class Open:
     id: str
     flow: str | None
     last_node: str | None
+    queue: str | None = None
+    queued_at: datetime | None = None
 
 
 def test_new_call_takes_the_numbers_flow() -> None:
@@ -110,3 +113,10 @@ def test_cause_text_unknown_code() -> None:
     assert cause_text(None) is None
     assert cause_text(99) == "caller hung up (99)"
     assert cause_text(99, "odd") == "caller hung up (99 odd)"
+
+
+def test_adopted_waiting_caller_keeps_its_queue_and_arrival() -> None:
+    at = datetime(2026, 12, 1, 9, 0)
+    start = start_adopted(Flows(), "0120", Open("old", "shop", "a", "orders", at), "n1")
+    assert start.queued == ("orders", at)
+    assert start_adopted(Flows(), "0120", Open("old", "shop", "a"), "n1").queued is None

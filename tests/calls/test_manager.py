@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 
 import aiohttp
 import pytest
@@ -44,6 +45,8 @@ class Open:
     id: str
     flow: str | None
     last_node: str | None
+    queue: str | None = None
+    queued_at: datetime | None = None
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from ivr.testing.sipp import free_udp_port
 from ivr.testing.stack import ControllerProcess, TestPbx, start_test_pbx
 
 HERE = Path(__file__).resolve().parent
@@ -54,13 +55,22 @@ def acd_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="session")
-def controller(pbx: TestPbx, site_flows: Path, acd_files: tuple[Path, Path]) -> Iterator[ControllerProcess]:
+def customer_port() -> int:
+    """Where callbacks dial customers (IVR_OUTBOUND_DIAL): a SIPp phone listens there in the callback test."""
+    return free_udp_port()
+
+
+@pytest.fixture(scope="session")
+def controller(
+    pbx: TestPbx, site_flows: Path, acd_files: tuple[Path, Path], customer_port: int
+) -> Iterator[ControllerProcess]:
     proc = ControllerProcess(
         # Business hours forced open (the supervisor switch), so the shop flow does not depend on the clock.
         env={
             **pbx.env,
             "IVR_AGENTS_FILE": str(acd_files[0]),
             "IVR_QUEUES_FILE": str(acd_files[1]),
+            "IVR_OUTBOUND_DIAL": f"PJSIP/trunk/sip:{{number}}@127.0.0.1:{customer_port}",
             "IVR_FLOWS_DIR": str(site_flows),
             "IVR_LOG_LEVEL": "DEBUG",
             "IVR_HOURS_OVERRIDE": "open",

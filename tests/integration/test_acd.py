@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+from datetime import datetime
 from pathlib import Path
 
+from ivr.testing.sipp import start_sipp
 from ivr.testing.stack import ControllerProcess, TestPbx
-from tests.integration.calls import call, newest_call
+from tests.integration.calls import call, call_keys, newest_call
 from tests.integration.phones import agent, available, log_out, register, set_state, until
 
 
@@ -137,3 +141,162 @@ async def test_caller_who_hangs_up_while_waiting_is_an_abandon(
         await phone.hang_up()
     finally:
         await log_out(controller, pbx, "3108")
+
+
+async def test_controller_killed_while_one_caller_talks_and_one_waits(
+    pbx: TestPbx, controller: ControllerProcess, tmp_path: Path
+) -> None:
+    """SIGKILL the controller: the talking caller stays bridged, the waiting one keeps its place."""
+    phone = await register(pbx, "3108", answer_ms=500, talk_ms=12000, calls=2)
+    try:
+        await available(controller, "3108")
+        talking = asyncio.create_task(
+            call(pbx, tmp_path, service="7005", caller="0312220061", trailing_silence_s=40, timeout_s=80)
+        )
+        await until(lambda: agent(controller, "3108")["state"] == "on_call", what="first caller connected")
+        waiting = asyncio.create_task(
+            call(pbx, tmp_path, service="7005", caller="0312220062", trailing_silence_s=50, timeout_s=90)
+        )
+        await until(lambda: _queued(controller, "0312220062"), what="second caller queued")
+        queued_at = _queued(controller, "0312220062")
+        assert controller.proc is not None
+        os.kill(controller.proc.pid, signal.SIGKILL)
+        controller.proc.wait(5)
+        controller.proc = None
+        await asyncio.to_thread(controller.start)
+
+        first, second = await asyncio.gather(talking, waiting)
+        assert first.ok, first.describe()  # not dropped: the operator hung up, then the IVR said goodbye
+        assert second.ok, second.describe()
+        a = newest_call(controller, caller="0312220061")
+        b = newest_call(controller, caller="0312220062")
+        assert (a["agent"], a["outcome"], a["offers"][-1]["outcome"]) == ("3108", "completed", "answered")
+        assert (b["agent"], b["outcome"]) == ("3108", "completed")
+        assert b["queued_at"] == queued_at  # the same place in line, the same wait
+        assert b["offers"][-1]["answered_at"] > a["offers"][-1]["ended_at"]
+        assert (await phone.hang_up()).successful == 2
+    finally:
+        await log_out(controller, pbx, "3108")
+
+
+def _queued(controller: ControllerProcess, caller: str) -> str | None:
+    for record in controller.calls(limit=20):
+        if record["caller"]["number"] == caller:
+            return str(record["queued_at"]) if record["queued_at"] else None
+    return None
+
+
+async def test_agent_logged_out_while_rung_and_the_call_is_offered_again(
+    pbx: TestPbx, controller: ControllerProcess, tmp_path: Path
+) -> None:
+    away = await register(pbx, "3106", never_answer=True)
+    backup = await register(pbx, "3107", answer_ms=500, talk_ms=1500)
+    try:
+        await available(controller, "3106", "3107")
+        set_state(controller, "3107", "paused", "break")
+        set_state(controller, "3107", "available")  # 3106 has been idle longer: it is offered first
+        placed = asyncio.create_task(
+            call(pbx, tmp_path, service="7006", caller="0312220071", trailing_silence_s=25)
+        )
+        await until(lambda: agent(controller, "3106")["state"] == "reserved", what="3106 rung")
+        set_state(controller, "3106", "logged_out")
+        result = await placed
+        assert result.ok, result.describe()
+        record = newest_call(controller, caller="0312220071")
+        offers = [(o["agent"], o["outcome"]) for o in record["offers"]]
+        assert offers == [("3106", "cancelled"), ("3107", "answered")]
+        assert agent(controller, "3106")["state"] == "logged_out"
+        await away.hang_up()
+        await backup.hang_up()
+    finally:
+        await log_out(controller, pbx, "3106", "3107")
+
+
+async def test_callback_request_keeps_its_place_and_the_customer_is_dialled_back(
+    pbx: TestPbx, controller: ControllerProcess, tmp_path: Path, customer_port: int
+) -> None:
+    operator = await register(pbx, "3108", answer_ms=500, talk_ms=3000)
+    customer = await start_sipp(
+        "uas_answer", local_port=customer_port, timeout_s=90, keys={"answer_ms": "1500"}
+    )
+    try:
+        await available(controller, "3108")
+        set_state(controller, "3108", "paused", "meeting")  # nobody free: the caller waits, then presses 9
+        result = await call_keys(
+            pbx, tmp_path, service="7007", groups=[2.0, "9"], caller="0312220081", trailing_silence_s=12
+        )
+        assert result.ok, result.describe()
+        record = newest_call(controller, caller="0312220081")
+        assert record["outcome"] == "callback"
+        assert record["path"] == ["route", "q_cb", "cb", "cb_bye"]
+        set_state(controller, "3108", "available")  # the operator is free: the promise is kept
+        await until(lambda: _callback_status(controller, record["id"]) == "done", within_s=40, what="kept")
+        answered = await customer.stop()
+        assert answered.successful == 1, answered.describe()  # the customer's phone was bridged
+        assert (await operator.hang_up()).successful == 1
+        record = newest_call(controller, caller="0312220081")
+        assert record["outcome"] == "callback"  # never an abandon
+        assert [(o["agent"], o["outcome"]) for o in record["offers"]] == [("3108", "answered")]
+    finally:
+        await customer.stop()
+        await log_out(controller, pbx, "3108")
+
+
+def _callback_status(controller: ControllerProcess, call_id: str) -> str | None:
+    status, rows = controller.get("/api/callbacks?limit=20")
+    assert status == 200, rows
+    return next((r["status"] for r in rows if r["call_id"] == call_id), None)
+
+
+async def test_editing_the_agents_file_while_a_call_talks_drops_nobody(
+    pbx: TestPbx, controller: ControllerProcess, tmp_path: Path, acd_files: tuple[Path, Path]
+) -> None:
+    agents_file = acd_files[0]
+    original = agents_file.read_text()
+    phone = await register(pbx, "3101", answer_ms=500, talk_ms=9000)
+    try:
+        await available(controller, "3101")
+        placed = asyncio.create_task(
+            call(pbx, tmp_path, service="7001", caller="0312220091", trailing_silence_s=30)
+        )
+        await until(lambda: agent(controller, "3101")["state"] == "on_call", what="talking")
+        agents_file.write_text(
+            original.replace("skills: {t_returns: 5}", "skills: {t_returns: 5, t_orders: 1}").replace(
+                "Returns Expert", "Returns Lead"
+            )
+        )
+        await until(lambda: agent(controller, "3101")["skills"].get("t_orders") == 1, what="reloaded")
+        assert agent(controller, "3101")["name"] == "Returns Lead"
+        assert agent(controller, "3101")["state"] == "on_call"  # reload logs nobody out
+        result = await placed
+        assert result.ok, result.describe()
+        record = newest_call(controller, caller="0312220091")
+        assert (record["agent"], record["outcome"]) == ("3101", "completed")
+        assert agent(controller, "3101")["state"] == "available"
+        assert (await phone.hang_up()).successful == 1
+    finally:
+        agents_file.write_text(original)
+        await until(lambda: "t_orders" not in agent(controller, "3101")["skills"], what="restored")
+        await log_out(controller, pbx, "3101")
+
+
+async def test_relaxation_widens_the_pool_after_the_wait_it_names(
+    pbx: TestPbx, controller: ControllerProcess, tmp_path: Path
+) -> None:
+    """t_relax wants proficiency 4; after 6 s any proficiency will do: the level-2 operator is rung."""
+    phone = await register(pbx, "3102", answer_ms=500, talk_ms=1000)
+    try:
+        await available(controller, "3102")
+        result = await call(pbx, tmp_path, service="7008", caller="0312220101", trailing_silence_s=25)
+        assert result.ok, result.describe()
+        record = newest_call(controller, caller="0312220101")
+        assert record["agent"] == "3102"
+        waited = _ts(record["offers"][0]["ring_started_at"]) - _ts(record["queued_at"])
+        assert waited.total_seconds() >= 5.5, record  # not before the rule's 6 s
+        assert (await phone.hang_up()).successful == 1
+    finally:
+        await log_out(controller, pbx, "3102")
+
+
+def _ts(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
