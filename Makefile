@@ -5,7 +5,7 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: up test deps lint typecheck unit bench flows-check clean
+.PHONY: up test deps lint typecheck unit bench bench-acd flows-check clean
 
 deps:
 	@./scripts/install-deps.sh
@@ -29,13 +29,18 @@ test: deps
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/ivr flows check
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/ivr acd check
+	$(BIN)/pytest -q -p no:cacheprovider -rs
 
 unit: deps
-	$(BIN)/pytest -q -m "not asterisk"
+	$(BIN)/pytest -q -rs -m "not asterisk"
 
 bench: deps
 	$(BIN)/python -m bench.capacity
+
+# our ACD against Asterisk's app_queue (docs/benchmarks.md "ACD against app_queue")
+bench-acd: deps
+	$(BIN)/python -m bench.acd
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -10,6 +10,7 @@ from types import MappingProxyType
 from typing import Any
 
 from acd.model import STRATEGIES, AcdConfig, AgentConfig, Department, QueueConfig, RelaxRule
+from ivr.flows.schema_errors import describe_value
 from ivr.flows.suggest import did_you_mean
 from ivr.flows.yamlpos import Path_, Positioned, YamlError, load_positioned
 
@@ -59,20 +60,6 @@ class QueuesConfig:
     departments: Mapping[str, Department]
 
 
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return f"the number {value}"
-    if isinstance(value, str):
-        return f"the text '{value}'"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return "nothing"
-
-
 class _Checker:
     def __init__(self, file: str, doc: Positioned) -> None:
         self.file = file
@@ -94,7 +81,7 @@ class _Checker:
     def mapping(self, value: Any, path: Path_) -> dict[str, Any] | None:
         if isinstance(value, dict):
             return value
-        self.add(path, f"wrong type: expected a mapping (key: value), got {_kind(value)}")
+        self.add(path, f"wrong type: expected a mapping (key: value), got {describe_value(value)}")
         return None
 
     def text(self, value: Any, path: Path_, *, what: str = "text") -> str | None:
@@ -103,9 +90,9 @@ class _Checker:
         if isinstance(value, str):
             self.add(path, "must not be empty")
         elif isinstance(value, int) and not isinstance(value, bool):
-            self.add(path, f'wrong type: expected {what}, got {_kind(value)} (quote it: "{value}")')
+            self.add(path, f'wrong type: expected {what}, got {describe_value(value)} (quote it: "{value}")')
         else:
-            self.add(path, f"wrong type: expected {what}, got {_kind(value)}")
+            self.add(path, f"wrong type: expected {what}, got {describe_value(value)}")
         return None
 
     def number(
@@ -113,9 +100,8 @@ class _Checker:
     ) -> float | None:
         ok_type = isinstance(value, int) if whole else isinstance(value, int | float)
         if isinstance(value, bool) or not ok_type:
-            self.add(
-                path, f"wrong type: expected {'a whole number' if whole else 'a number'}, got {_kind(value)}"
-            )
+            expected = "a whole number" if whole else "a number"
+            self.add(path, f"wrong type: expected {expected}, got {describe_value(value)}")
             return None
         if value < lo or (hi is not None and value > hi):
             span = f"from {lo:g} to {hi:g}" if hi is not None else f"at least {lo:g}"
@@ -137,7 +123,7 @@ def _parse(text: str, file: str, what: str) -> tuple[Positioned | None, list[Con
         return None, [ConfigError(file, 1, 1, "", f"the file is empty: expected `{what}:`")]
     if not isinstance(doc.data, dict):
         return None, [
-            ConfigError(file, 1, 1, "", f"expected a mapping with `{what}:`, got {_kind(doc.data)}")
+            ConfigError(file, 1, 1, "", f"expected a mapping with `{what}:`, got {describe_value(doc.data)}")
         ]
     return doc, []
 
@@ -179,7 +165,7 @@ def _agent(c: _Checker, raw: Any, path: Path_) -> AgentConfig | None:
     languages: list[str] = []
     raw_langs = data.get("languages")
     if "languages" in data and not isinstance(raw_langs, list):
-        c.add((*path, "languages"), f"wrong type: expected a list, got {_kind(raw_langs)}")
+        c.add((*path, "languages"), f"wrong type: expected a list, got {describe_value(raw_langs)}")
     elif isinstance(raw_langs, list):
         if not raw_langs:
             c.add((*path, "languages"), "must not be empty")
@@ -203,7 +189,7 @@ def agents_from_text(text: str, file: str | Path) -> tuple[list[AgentConfig], li
     if "agents" not in doc.data:
         c.add((), "missing required key 'agents'")
     elif not isinstance(raw, list):
-        c.add(("agents",), f"wrong type: expected a list, got {_kind(raw)}")
+        c.add(("agents",), f"wrong type: expected a list, got {describe_value(raw)}")
     agents: list[AgentConfig] = []
     first_line: dict[str, int] = {}
     for i, item in enumerate(raw if isinstance(raw, list) else []):
@@ -232,7 +218,7 @@ def load_agents(path: Path) -> tuple[list[AgentConfig], list[ConfigError]]:
 
 def _relax(c: _Checker, raw: Any, path: Path_) -> tuple[RelaxRule, ...]:
     if not isinstance(raw, list):
-        c.add(path, f"wrong type: expected a list, got {_kind(raw)}")
+        c.add(path, f"wrong type: expected a list, got {describe_value(raw)}")
         return ()
     rules: list[RelaxRule] = []
     for i, item in enumerate(raw):

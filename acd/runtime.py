@@ -55,6 +55,22 @@ def load_config(files: AcdFiles) -> tuple[AcdConfig | None, list[str]]:
 ACD_LEG_ARGS = (f"{LEG_ARG_PREFIX}agent:", f"{LEG_ARG_PREFIX}customer:")
 
 
+def phone_banner(config: AcdConfig, sip_port: int, auto_login: bool) -> list[str]:
+    """How to register an operator's softphone, for the start-up banner."""
+    lines = [f"ACD       {len(config.agents)} operators, queues: {', '.join(sorted(config.queues))}"]
+    for agent in config.agents[:2]:
+        skills = ", ".join(f"{k} {v}" for k, v in agent.skills.items())
+        lines.append(
+            f"  phone   server 127.0.0.1:{sip_port} (UDP)  user {agent.id}  password {agent.secret}"
+            f"  ({agent.name}: {skills})"
+        )
+    if len(config.agents) > 2:
+        lines.append(f"          … {len(config.agents) - 2} more in the agents file (IVR_AGENTS_FILE)")
+    login = "registering logs the operator in" if auto_login else "dial *21 to log in"
+    lines.append(f"  codes   {login}; *22 log out, *23 pause, *24 unpause, *25 end wrap-up")
+    return lines
+
+
 def _is_acd_leg(channel_id: str) -> bool:
     """``leg-<call id>-o<n>`` (an offer's agent leg) or ``…-customer`` (a callback's customer)."""
     rest = channel_id.removeprefix(LEG_ID_PREFIX)

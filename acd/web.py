@@ -54,15 +54,23 @@ async def list_agents(request: web.Request) -> web.Response:
     return _json(request.app[DEPS].service.agent_rows())
 
 
-async def set_state(request: web.Request) -> web.Response:
-    deps = request.app[DEPS]
-    agent_id = request.match_info["agent_id"]
+async def _object(request: web.Request) -> dict[str, Any] | web.Response:
+    """The request's JSON object body, or the 422 answer."""
     try:
         body = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
         return _error(422, "body must be a JSON object")
     if not isinstance(body, dict):
         return _error(422, "body must be a JSON object")
+    return body
+
+
+async def set_state(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    agent_id = request.match_info["agent_id"]
+    body = await _object(request)
+    if isinstance(body, web.Response):
+        return body
     state = body.get("state")
     reason = body.get("reason")
     if state not in REQUESTABLE:
@@ -170,11 +178,10 @@ async def report(request: web.Request) -> web.Response:
 async def transfer(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     call_id = request.match_info["call_id"]
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _error(422, "body must be a JSON object")
-    if not isinstance(body, dict) or len(body) != 1 or not isinstance(next(iter(body.values())), str):
+    body = await _object(request)
+    if isinstance(body, web.Response):
+        return body
+    if len(body) != 1 or not isinstance(next(iter(body.values())), str):
         return _error(422, 'body must be {"queue": NAME} or {"department": NAME}')
     queue = body.get("queue")
     if "department" in body:

@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import random
 import shlex
 import shutil
 import signal
@@ -37,6 +38,7 @@ from bench.acd_report import (
     Phase,
     markdown_section,
     replace_section,
+    summary_lines,
     text_table,
 )
 from bench.acd_trace import Offer, agent_offers, caller_entries, figures, parse_messages
@@ -53,6 +55,7 @@ AGENTS_FILE = SITE / "agents.yaml"
 QUEUES_FILE = SITE / "queues.yaml"
 FLOWS_DIR = SITE / "flows"
 CALLER_SCENARIO = Path(__file__).resolve().parent / "scenarios" / "acd_caller.xml"
+AGENT_SCENARIO = Path(__file__).resolve().parent / "scenarios" / "acd_agent.xml"
 QUEUES_CONF = PROJECT_ROOT / "asterisk_conf" / "queues.conf"
 QUEUE = "bench"
 APP_QUEUE = "bench-queue"
@@ -63,6 +66,8 @@ RING_CYCLE_S = 3.0
 CALLS = 60
 RATE = 0.7
 TALK_S = 5.0
+LOW_S, HIGH_S = 1.0, 6.0  # each call's answer delay, uniform
+SEED = 7
 
 
 class BenchError(RuntimeError):
@@ -90,14 +95,31 @@ def queue_conf(text: str, section: str) -> dict[str, list[str]]:
     return out
 
 
-def answer_delays(agents: int, low_s: float = 1.0, high_s: float = 6.0) -> list[float]:
-    """One fixed answer delay per operator, spread evenly over [low_s, high_s] (1, 2, … 6 s for six)."""
-    if agents < 1:
-        raise ValueError("at least one operator")
-    if agents == 1:
-        return [low_s]
-    step = (high_s - low_s) / (agents - 1)
-    return [round(low_s + i * step, 3) for i in range(agents)]
+def answer_delays(calls: int, seed: int, low_s: float = LOW_S, high_s: float = HIGH_S) -> list[float]:
+    """Each call's answer delay: uniform over [low_s, high_s] in 0.1 s steps, the same for every run
+    with the same seed (so both systems get the same sequence)."""
+    rng = random.Random(seed)
+    low, high = round(low_s * 10), round(high_s * 10)
+    return [rng.randint(low, high) / 10 for _ in range(calls)]
+
+
+def call_numbers(prefix: str, delays: Sequence[float]) -> list[str]:
+    """The callers' numbers: prefix + the answer delay in tenths (2 digits) + the call's index (3 digits),
+    e.g. ``8135007`` — unique per call, and read by the operator's phone (acd_agent.xml) as its delay."""
+    if len(delays) > 999:
+        raise ValueError("at most 999 calls per system")
+    out = []
+    for index, delay in enumerate(delays, start=1):
+        tenths = round(delay * 10)
+        if not 10 <= tenths <= 99:
+            raise ValueError(f"answer delay {delay} s is outside 1.0-9.9 s")
+        out.append(f"{prefix}{tenths:02d}{index:03d}")
+    return out
+
+
+def injection_file(numbers: Sequence[str]) -> str:
+    """A SIPp ``-inf`` file that gives call n the n-th number as ``[field0]``."""
+    return "SEQUENTIAL\n" + "".join(f"{n};\n" for n in numbers)
 
 
 def system_offers(offers: Sequence[Offer], system: str) -> list[Offer]:
@@ -126,7 +148,17 @@ class Plan:
     calls: int
     rate: float
     talk_s: float
-    delays: tuple[float, ...]
+    delays: tuple[float, ...]  # per call, in order; the same for every system
+
+
+@dataclass(frozen=True)
+class CallerRun:
+    """One system's callers as SIPp counted them, and the CPU Asterisk and the controller used meanwhile."""
+
+    successful: int
+    failed: int
+    wall_s: float
+    cpu_s: dict[str, float]
 
 
 class AcdBench:
@@ -138,18 +170,23 @@ class AcdBench:
         self.phones: list[Phone] = []
 
     async def start_phones(self, plan: Plan, budget_s: float) -> None:
-        for agent, delay in zip(self.config.agents, plan.delays, strict=True):
+        for agent in self.config.agents:
             port = free_udp_port()
             log_dir = self.workdir / "phones" / agent.id
             uas = await start_sipp(
-                "uas_answer_bye",
+                AGENT_SCENARIO,
                 local_port=port,
                 calls=100_000,
                 timeout_s=budget_s,
-                keys={"answer_ms": str(round(delay * 1000)), "talk_ms": str(round(plan.talk_s * 1000))},
+                keys={"talk_ms": str(round(plan.talk_s * 1000))},
                 log_dir=log_dir,
             )
             self.phones.append(Phone(agent.id, uas, log_dir / "messages.log"))
+            await asyncio.sleep(0.3)
+            if not uas.running:
+                raise BenchError(
+                    f"operator {agent.id}'s phone (SIPp) exited:\n{(await uas.wait()).describe()}"
+                )
             reg = await run_sipp(
                 "register",
                 self.pbx.sip_target,
@@ -174,21 +211,22 @@ class AcdBench:
             await asyncio.sleep(0.5)
         raise BenchError(f"operators not all registered and available within {within_s:g} s: {body}")
 
-    async def run_system(
-        self, system: str, plan: Plan, echo: Callable[[str], None]
-    ) -> tuple[int, int, float, dict[str, float]]:
-        """One system's callers; returns (successful, failed, wall s, CPU s by process)."""
+    async def run_system(self, system: str, plan: Plan, echo: Callable[[str], None]) -> CallerRun:
+        """Place one system's callers and wait until every one is served (or gives up)."""
         asterisk = self.pbx.pbx.pid
         if asterisk is None or self.controller.proc is None:
             raise BenchError("Asterisk or the controller is not running any more")
         probe = CpuProbe({"asterisk": asterisk, "controller": self.controller.proc.pid})
+        numbers = self.workdir / f"callers-{system}.csv"
+        numbers.write_text(injection_file(call_numbers(PREFIXES[system], plan.delays)))
         started = time.monotonic()
         wait_s = 240.0
         sipp = await start_sipp(
             CALLER_SCENARIO,
             self.pbx.sip_target,
             service=SERVICES[system],
-            keys={"caller": PREFIXES[system], "display": f"bench {system}"},
+            keys={"display": f"bench {system}"},
+            extra_args=["-inf", str(numbers)],
             calls=plan.calls,
             rate=plan.rate,
             limit=plan.calls,
@@ -212,7 +250,7 @@ class AcdBench:
         wall = time.monotonic() - started
         if result.successful == 0:
             raise BenchError(f"{LABELS[system]}: no caller was served\n{result.describe()}")
-        return result.successful, result.failed, wall, probe.cpu_seconds()
+        return CallerRun(result.successful, result.failed, wall, probe.cpu_seconds())
 
     async def stop_phones(self) -> None:
         for phone in self.phones:
@@ -226,8 +264,7 @@ class AcdBench:
                 out += agent_offers(phone.agent_id, parse_messages(phone.trace.read_text(errors="replace")))
         return out
 
-    def phase(self, system: str, plan: Plan, outcome: tuple[int, int, float, dict[str, float]]) -> Phase:
-        successful, failed, wall, cpu = outcome
+    def phase(self, system: str, plan: Plan, run: CallerRun) -> Phase:
         trace = self.workdir / f"callers-{system}" / "messages.log"
         entered = caller_entries(parse_messages(trace.read_text(errors="replace")))
         mine = system_offers(self.offers(), system)
@@ -235,13 +272,14 @@ class AcdBench:
         for offer in mine:
             by_agent.setdefault(offer.agent, []).append(offer)
         wrapup = self.config.queues[QUEUE].wrapup_s
-        return Phase(system, plan.calls, successful, failed, wall, cpu, figures(by_agent, entered, wrapup))
+        measured = figures(by_agent, entered, wrapup)
+        return Phase(system, plan.calls, run.successful, run.failed, run.wall_s, run.cpu_s, measured)
 
 
 async def _run(bench: AcdBench, plan: Plan, echo: Callable[[str], None]) -> list[Phase]:
     budget = len(plan.systems) * (plan.calls / plan.rate + 400) + 120
     wrapup = bench.config.queues[QUEUE].wrapup_s
-    outcomes: dict[str, tuple[int, int, float, dict[str, float]]] = {}
+    outcomes: dict[str, CallerRun] = {}
     try:
         echo(f"registering {len(bench.config.agents)} operator phones …")
         await bench.start_phones(plan, budget)
@@ -250,9 +288,8 @@ async def _run(bench: AcdBench, plan: Plan, echo: Callable[[str], None]) -> list
             await asyncio.sleep(wrapup + 2.0)  # the previous system's last wrap-ups are over
             await bench.all_available()
             echo(f"{LABELS[system]}: {plan.calls} callers at {plan.rate:g}/s …")
-            outcomes[system] = await bench.run_system(system, plan, echo)
-            ok, failed, wall, _ = outcomes[system]
-            echo(f"  {LABELS[system]}: ok {ok}, failed {failed}, {wall:.0f} s")
+            run = outcomes[system] = await bench.run_system(system, plan, echo)
+            echo(f"  {LABELS[system]}: ok {run.successful}, failed {run.failed}, {run.wall_s:.0f} s")
         await asyncio.sleep(1.0)
     finally:
         await bench.stop_phones()  # by pid; also flushes and closes their traces
@@ -293,6 +330,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--calls", type=int, default=CALLS, help=f"callers per system (default {CALLS})")
     parser.add_argument("--rate", type=float, default=RATE, help=f"callers per second (default {RATE:g})")
     parser.add_argument("--talk", type=float, default=TALK_S, help=f"talk time, s (default {TALK_S:g})")
+    parser.add_argument("--seed", type=int, default=SEED, help=f"answer delays' seed (default {SEED})")
     parser.add_argument(
         "--systems", default=",".join(SYSTEMS), help="which ACDs, in order (default acd,app_queue)"
     )
@@ -316,8 +354,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(raw_args)
     try:
         systems = parse_systems(args.systems)
-        if args.calls < 1 or args.rate <= 0 or args.talk < 0:
-            raise ValueError("--calls ≥ 1, --rate > 0, --talk ≥ 0")
+        if not 1 <= args.calls <= 999 or args.rate <= 0 or args.talk < 0:
+            raise ValueError("--calls 1-999, --rate > 0, --talk ≥ 0")
     except ValueError as exc:
         print(f"bench.acd: {exc}", file=sys.stderr)
         return 2
@@ -329,7 +367,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if twin:
         print("bench.acd: app_queue is not configured like our queue: " + "; ".join(twin), file=sys.stderr)
         return 1
-    plan = Plan(systems, args.calls, args.rate, args.talk, tuple(answer_delays(len(config.agents))))
+    plan = Plan(systems, args.calls, args.rate, args.talk, tuple(answer_delays(args.calls, args.seed)))
     output = None if args.no_output else (args.output or DOCS_PATH)
     command = shlex.join(["python", "-m", "bench.acd", *raw_args])
     echo = _echo
@@ -367,6 +405,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             cpu_model=model,
             agents=len(config.agents),
             answer_delays_s=plan.delays,
+            seed=args.seed,
             talk_s=plan.talk_s,
             wrapup_s=queue.wrapup_s,
             ring_timeout_s=queue.ring_timeout_s,
@@ -377,7 +416,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             router_output=router,
         )
         echo("")
-        echo(text_table(phases, RING_CYCLE_S * queue.target_rings))
+        echo(text_table(phases, RING_CYCLE_S * queue.target_rings, queue.wrapup_s))
+        for line in summary_lines(phases, RING_CYCLE_S * queue.target_rings):
+            echo(line)
         if router:
             echo("\n" + router.rstrip())
         if output is not None:

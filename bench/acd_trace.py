@@ -151,10 +151,12 @@ def caller_entries(messages: Iterable[SipMessage]) -> dict[str, float]:
 @dataclass(frozen=True)
 class Dispatch:
     """Ring minus the moment both the operator was free (wrap-up over) and the caller waited.
-    ``queued``: the caller was waiting first, so this is "operator free → phone rings"."""
+    ``queued``: the caller was waiting first, so this is "operator free → phone rings", and ``gap_s``
+    is the operator's whole pause between the calls (previous BYE → this ring, wrap-up included)."""
 
     latency_s: float
     queued: bool
+    gap_s: float | None = None
 
 
 def dispatches(
@@ -166,16 +168,29 @@ def dispatches(
     out: list[Dispatch] = []
     unmatched = 0
     free_at: float | None = None
+    ended_at: float | None = None
     for offer in offers:
         came = entered.get(offer.caller)
         if came is None:
             unmatched += 1
+        elif free_at is None or ended_at is None or free_at < came:
+            out.append(Dispatch(offer.rang_at - (came if free_at is None else max(came, free_at)), False))
         else:
-            ready = came if free_at is None else max(came, free_at)
-            out.append(Dispatch(offer.rang_at - ready, free_at is not None and free_at >= came))
+            out.append(Dispatch(offer.rang_at - free_at, True, offer.rang_at - ended_at))
         if offer.ended_at is not None:
+            ended_at = offer.ended_at
             free_at = offer.ended_at + (wrapup_s if offer.answered_at is not None else 0.0)
     return out, unmatched
+
+
+def order_inversions(offers: Iterable[Offer], entered: Mapping[str, float]) -> int:
+    """Pairs of callers rung in the opposite order of their arrival (each caller's first ring; 0 = FIFO)."""
+    first: dict[str, float] = {}
+    for offer in offers:
+        if offer.caller in entered and offer.rang_at < first.get(offer.caller, float("inf")):
+            first[offer.caller] = offer.rang_at
+    arrivals = [entered[c] for c in sorted(first, key=lambda c: first[c])]
+    return sum(1 for i, a in enumerate(arrivals) for b in arrivals[i + 1 :] if a > b)
 
 
 @dataclass(frozen=True)
@@ -188,7 +203,10 @@ class Figures:
     unanswered_offers: int
     unmatched_offers: int
     dispatch_s: tuple[float, ...]
-    dispatch_queued_s: tuple[float, ...]
+    dispatch_idle_s: tuple[float, ...]  # an operator was free when the caller came: entry → ring
+    dispatch_queued_s: tuple[float, ...]  # the caller waited: operator free (BYE + wrap-up) → ring
+    gap_queued_s: tuple[float, ...]  # the caller waited: operator's previous BYE → ring
+    inversions: int
     asa_s: tuple[float, ...]  # queue entry → operator answers, per answered caller
     ring_s: tuple[float, ...]  # operator's INVITE → 200 OK, per answered offer
 
@@ -224,7 +242,10 @@ def figures(
         unanswered_offers=unanswered,
         unmatched_offers=unmatched,
         dispatch_s=tuple(sorted(d.latency_s for d in all_dispatch)),
+        dispatch_idle_s=tuple(sorted(d.latency_s for d in all_dispatch if not d.queued)),
         dispatch_queued_s=tuple(sorted(d.latency_s for d in all_dispatch if d.queued)),
+        gap_queued_s=tuple(sorted(d.gap_s for d in all_dispatch if d.gap_s is not None)),
+        inversions=order_inversions((o for offers in offers_by_agent.values() for o in offers), entered),
         asa_s=tuple(sorted(asa)),
         ring_s=tuple(sorted(ring)),
     )

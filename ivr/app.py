@@ -18,7 +18,7 @@ import aiohttp
 from aiohttp import web
 
 from acd.report_source import report_for
-from acd.runtime import AcdConfigError, AcdFiles, AcdRuntime, load_config
+from acd.runtime import AcdConfigError, AcdFiles, AcdRuntime, load_config, phone_banner
 from acd.service import AcdSettings
 from acd.web import AcdWebDeps, add_acd_routes
 from ivr.ari.client import AriClient
@@ -87,6 +87,8 @@ class Controller:
         self._media = media
         self.stats = LatencyStats()
         self.ready = asyncio.Event()
+        self.banner_lines: list[str] = []
+        """What a person starting the system needs next (how to register an operator's phone)."""
         self._stream: EventStream | None = None
 
     def flow_dirs(self) -> list[Path]:
@@ -154,6 +156,7 @@ class Controller:
                 acd_service = await acd.start(store)
             except AcdConfigError as exc:
                 raise StartupError(str(exc)) from exc
+            self.banner_lines = phone_banner(acd_config, s.sip_port, s.auto_login)
             deps = SessionDeps(
                 ari=ari,
                 recorder=recorder,

@@ -78,7 +78,7 @@ async def _main(*, start_pbx: bool) -> int:
     try:
         done, _ = await asyncio.wait({run_task, ready_task}, return_when=asyncio.FIRST_COMPLETED)
         if ready_task in done:
-            _banner(settings, token, generated, start_pbx)
+            _banner(settings, token, generated, start_pbx, controller.banner_lines)
             await asyncio.wait({run_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
         if run_task.done():
             run_task.result()  # re-raises a startup error
@@ -93,7 +93,10 @@ async def _main(*, start_pbx: bool) -> int:
             await pbx.stop()
 
 
-def _banner(settings: Settings, token: str, generated: bool, started_pbx: bool) -> None:
+def _banner(
+    settings: Settings, token: str, generated: bool, started_pbx: bool, extra: list[str] | None = None
+) -> None:
+    extra = extra or []
     where = (
         "generated, kept in " + str(settings.data_dir / "admin_token")
         if generated
@@ -111,5 +114,6 @@ def _banner(settings: Settings, token: str, generated: bool, started_pbx: bool) 
             f"  SIP       udp 127.0.0.1:{settings.sip_port} — sip:100@127.0.0.1:{settings.sip_port} is the "
             f"digit echo line; any other number enters flow '{settings.default_flow}'"
         )
+    lines += [f"  {line}" for line in extra]
     lines += ["  Ctrl-C stops everything.", ""]
     print("\n".join(lines), file=sys.stderr, flush=True)

@@ -41,6 +41,12 @@ async def _get_order(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
+async def _list_orders(request: web.Request) -> web.Response:
+    """The demo's order numbers, as a JSON list (a lookup needs an object: flows must not use this)."""
+    return web.json_response(sorted(DEMO_ORDERS))
+
+
 def add_demo_routes(app: web.Application) -> None:
-    """Mount ``GET /demo/orders/{number}`` on ``app``."""
+    """Mount ``GET /demo/orders/{number}`` and ``GET /demo/orders`` on ``app``."""
+    app.router.add_get("/demo/orders", _list_orders)
     app.router.add_get("/demo/orders/{number}", _get_order)

@@ -128,14 +128,16 @@ class FlowEngine:
     def _replay_typeahead(
         self, state: CallState, verb: Verb, now: datetime, commands: list[Command]
     ) -> Transition:
-        """Feed keys typed ahead to the input node that just started, until one moves the call on."""
-        while state.typeahead:
-            digit, state.typeahead = state.typeahead[0], state.typeahead[1:]
+        """Feed keys typed ahead to the input node that just started, each once, until one moves the call
+        on. Keys the node hands back (``keep_typeahead``) and the keys not yet fed stay, in order."""
+        keys, state.typeahead = state.typeahead, ""
+        for i, digit in enumerate(keys):
             assert state.node is not None
             result = verb.on_event(VerbCtx(state, state.node, now), DtmfReceived(digit))
             commands += result.commands
             _note_outcome(state, result.commands)
             if not isinstance(result.transition, Stay):
+                state.typeahead += keys[i + 1 :]
                 return result.transition
         return Stay()
 

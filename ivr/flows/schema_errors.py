@@ -30,7 +30,8 @@ def _validator() -> jsonschema.protocols.Validator:
     return jsonschema.Draft202012Validator(flow_schema())
 
 
-def _kind(value: Any) -> str:
+def describe_value(value: Any) -> str:
+    """A YAML value as an error message names it ("the number 5", "a list")."""
     if isinstance(value, bool):
         return "true/false"
     if isinstance(value, int | float):
@@ -71,7 +72,7 @@ def schema_errors(doc: Positioned, errs: ErrorList) -> set[Path_]:
             want = error.validator_value
             wants = [want] if isinstance(want, str) else list(want)
             words = " or ".join(_TYPE_WORDS.get(w, w) for w in wants)
-            errs.add(path, f"wrong type: expected {words}, got {_kind(inst)}")
+            errs.add(path, f"wrong type: expected {words}, got {describe_value(inst)}")
         elif v in ("enum", "const"):
             choices = error.validator_value if v == "enum" else [error.validator_value]
             names = [str(c) for c in choices if c is not None]

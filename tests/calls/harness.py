@@ -4,6 +4,8 @@ store, and a renderer that names each prompt. For unit tests of sessions, execut
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -15,6 +17,7 @@ from ivr.calls.stats import LatencyStats
 from ivr.flows.loader import load_text
 from ivr.flows.model import Flow
 from ivr.flows.prompts import Digits, SoundFile, Speak
+from ivr.flows.registry import UnknownFlow
 from tests.calls.fake_ari import FakeAri, channel
 
 
@@ -136,3 +139,29 @@ class Harness:
 
     def path(self) -> list[str]:
         return [a[1] for a, _ in self.store.named("node_entered")]
+
+
+@dataclass(frozen=True)
+class Open:
+    """An open call as the store remembers it (``lifecycle.OpenCallFacts``)."""
+
+    id: str
+    flow: str | None
+    last_node: str | None
+    queue: str | None = None
+    queued_at: datetime | None = None
+
+
+class Flows:
+    """A flow source with named flows; ``for_number`` gives ``numbers[dialed]`` or the default."""
+
+    def __init__(self, flows: dict[str, Flow], default: str, numbers: dict[str, str] | None = None) -> None:
+        self.flows, self.default, self.numbers = flows, default, numbers or {}
+
+    def get(self, name: str) -> Flow:
+        if name not in self.flows:
+            raise UnknownFlow(name)
+        return self.flows[name]
+
+    def for_number(self, dialed: str) -> Flow:
+        return self.flows[self.numbers.get(dialed, self.default)]

@@ -1,57 +1,38 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 import pytest
 
 from ivr.calls.lifecycle import CallLife, cause_text, start_adopted, start_new
-from ivr.flows.registry import UnknownFlow
-from tests.calls.harness import flow
+from tests.calls.harness import Flows, Open, flow
 
 SHOP = flow("name: shop\nentry: a\nnodes:\n  a: {type: say, prompt: hi, next: b}\n  b: {type: hangup}\n")
 ECHO = flow("name: echo\nnumbers: ['100']\nentry: x\nnodes:\n  x: {type: hangup}\n")
 
 
-class Flows:
-    def get(self, name: str):  # type: ignore[no-untyped-def]
-        if name == "shop":
-            return SHOP
-        if name == "echo":
-            return ECHO
-        raise UnknownFlow(name)
-
-    def for_number(self, dialed: str):  # type: ignore[no-untyped-def]
-        return ECHO if dialed == "100" else SHOP
-
-
-@dataclass(frozen=True)
-class Open:
-    id: str
-    flow: str | None
-    last_node: str | None
-    queue: str | None = None
-    queued_at: datetime | None = None
+def flows() -> Flows:
+    return Flows({"shop": SHOP, "echo": ECHO}, "shop", {"100": "echo"})
 
 
 def test_new_call_takes_the_numbers_flow() -> None:
-    assert start_new(Flows(), "100", "n1").flow is ECHO
-    start = start_new(Flows(), "0120", "n1")
+    assert start_new(flows(), "100", "n1").flow is ECHO
+    start = start_new(flows(), "0120", "n1")
     assert (start.flow, start.call_id, start.resume_at, start.adopted) == (SHOP, "n1", None, False)
 
 
 def test_adopted_call_keeps_id_flow_and_resumes_at_last_node() -> None:
-    start = start_adopted(Flows(), "100", Open("old", "shop", "b"), "n1")
+    start = start_adopted(flows(), "100", Open("old", "shop", "b"), "n1")
     assert (start.call_id, start.flow, start.resume_at, start.adopted) == ("old", SHOP, "b", True)
 
 
 def test_adopted_call_whose_flow_or_node_is_gone_falls_back() -> None:
-    start = start_adopted(Flows(), "100", Open("old", "deleted", "zz"), "n1")
+    start = start_adopted(flows(), "100", Open("old", "deleted", "zz"), "n1")
     assert (start.call_id, start.flow, start.resume_at, start.adopted) == ("old", ECHO, None, True)
 
 
 def test_unknown_channel_starts_afresh() -> None:
-    start = start_adopted(Flows(), "0120", None, "n1")
+    start = start_adopted(flows(), "0120", None, "n1")
     assert (start.call_id, start.adopted, start.resume_at) == ("n1", False, None)
 
 
@@ -117,6 +98,6 @@ def test_cause_text_unknown_code() -> None:
 
 def test_adopted_waiting_caller_keeps_its_queue_and_arrival() -> None:
     at = datetime(2026, 12, 1, 9, 0)
-    start = start_adopted(Flows(), "0120", Open("old", "shop", "a", "orders", at), "n1")
+    start = start_adopted(flows(), "0120", Open("old", "shop", "a", "orders", at), "n1")
     assert start.queued == ("orders", at)
-    assert start_adopted(Flows(), "0120", Open("old", "shop", "a"), "n1").queued is None
+    assert start_adopted(flows(), "0120", Open("old", "shop", "a"), "n1").queued is None

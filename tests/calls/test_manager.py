@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import datetime
 
 import aiohttp
 import pytest
@@ -14,9 +12,8 @@ from ivr.calls.legs import LegRegistry
 from ivr.calls.manager import CallManager
 from ivr.calls.session import SessionDeps
 from ivr.calls.stats import LatencyStats
-from ivr.flows.registry import UnknownFlow
 from tests.calls.fake_ari import FakeAri, chan_json, channel, event
-from tests.calls.harness import ImmediateRecorder, NamingRenderer, RecordingStore, flow
+from tests.calls.harness import Flows, ImmediateRecorder, NamingRenderer, Open, RecordingStore, flow
 
 SHOP = flow(
     """
@@ -28,25 +25,6 @@ nodes:
   b: {type: say, prompt: bye}
 """
 )
-
-
-class Flows:
-    def get(self, name: str):  # type: ignore[no-untyped-def]
-        if name == "shop":
-            return SHOP
-        raise UnknownFlow(name)
-
-    def for_number(self, dialed: str):  # type: ignore[no-untyped-def]
-        return SHOP
-
-
-@dataclass(frozen=True)
-class Open:
-    id: str
-    flow: str | None
-    last_node: str | None
-    queue: str | None = None
-    queued_at: datetime | None = None
 
 
 @pytest.fixture
@@ -66,7 +44,7 @@ async def env() -> AsyncIterator[tuple[CallManager, FakeAri, RecordingStore, dic
         stats=LatencyStats(),
         legs=legs,
     )
-    manager = CallManager(app="ivr", flows=Flows(), deps=deps, find_open_call=find)
+    manager = CallManager(app="ivr", flows=Flows({"shop": SHOP}, "shop"), deps=deps, find_open_call=find)
     yield manager, ari, store, open_calls
     await manager.shutdown()
     await http.close()

@@ -11,6 +11,8 @@ from typing import Any
 from ivr.testing.sipp import SippProcess, SippResult, free_udp_port, run_sipp, start_sipp
 from ivr.testing.stack import ControllerProcess, TestPbx
 
+_PORTS: dict[str, int] = {}  # agent -> the contact port its phone registered
+
 SECRETS = {f"31{n:02d}": f"test-31{n:02d}-secret" for n in range(1, 10)}
 
 
@@ -44,6 +46,7 @@ async def register(
     else:
         scenario, keys = "uas_answer", {"answer_ms": str(answer_ms)}
     uas = await start_sipp(scenario, local_port=port, calls=calls, timeout_s=timeout_s, keys=keys)
+    _PORTS[agent_id] = port
     reg = await run_sipp(
         "register",
         pbx.sip_target,
@@ -56,13 +59,14 @@ async def register(
     return AgentPhone(agent_id, uas, port)
 
 
-async def unregister(pbx: TestPbx, agent_id: str) -> None:
+async def unregister(pbx: TestPbx, agent_id: str, port: int) -> None:
+    """Remove the phone's registration (its own contact, Expires: 0)."""
     await run_sipp(
         "register",
         pbx.sip_target,
         service=agent_id,
         auth=(agent_id, SECRETS[agent_id]),
-        keys={"contact_host": "127.0.0.1", "contact_port": "9", "expires": "0"},
+        keys={"contact_host": "127.0.0.1", "contact_port": str(port), "expires": "0"},
         timeout_s=15,
     )
 
@@ -83,7 +87,12 @@ async def until(predicate: Any, within_s: float = 15.0, what: str = "condition")
 
 
 async def available(controller: ControllerProcess, *agent_ids: str) -> None:
-    """Wait until the phones registered and their agents are available (auto log-in on register)."""
+    """Wait until the phones registered and their agents are available: a phone coming online logs its
+    agent in; one that stayed registered (a refresh) does not, so the operator logs in (like *21)."""
+    for agent_id in agent_ids:
+        await until(lambda a=agent_id: agent(controller, a)["registered"], what=f"{agent_id} registered")
+        if agent(controller, agent_id)["state"] != "available":
+            set_state(controller, agent_id, "available")
     for agent_id in agent_ids:
         await until(
             lambda a=agent_id: (
@@ -106,6 +115,7 @@ def set_state(
 
 async def log_out(controller: ControllerProcess, pbx: TestPbx, *agent_ids: str) -> None:
     for agent_id in agent_ids:
-        await unregister(pbx, agent_id)
+        if agent_id in _PORTS:
+            await unregister(pbx, agent_id, _PORTS.pop(agent_id))
         status, _ = controller.post(f"/api/agents/{agent_id}/state", {"state": "logged_out"})
         assert status in (200, 409)

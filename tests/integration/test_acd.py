@@ -11,7 +11,7 @@ from pathlib import Path
 from ivr.testing.sipp import start_sipp
 from ivr.testing.stack import ControllerProcess, TestPbx
 from tests.integration.calls import call, call_keys, newest_call
-from tests.integration.phones import agent, available, log_out, register, set_state, until
+from tests.integration.phones import AgentPhone, agent, available, log_out, register, set_state, until
 
 
 async def test_returns_call_rings_only_the_returns_agent_and_ring_to_answer_is_measured(
@@ -21,7 +21,7 @@ async def test_returns_call_rings_only_the_returns_agent_and_ring_to_answer_is_m
     orders = await register(pbx, "3102", answer_ms=0, talk_ms=1000)
     try:
         await available(controller, "3101", "3102")
-        result = await call(pbx, tmp_path, service="7001", caller="0312220001", trailing_silence_s=25)
+        result = await call(pbx, tmp_path, service="7701", caller="0312220001", trailing_silence_s=25)
         assert result.ok, result.describe()
         record = newest_call(controller, caller="0312220001")
         assert record["queue"] == "t_returns"
@@ -47,11 +47,11 @@ async def test_two_callers_one_agent_are_served_in_order(
     try:
         await available(controller, "3108")
         first = asyncio.create_task(
-            call(pbx, tmp_path, service="7005", caller="0312220011", trailing_silence_s=30, timeout_s=70)
+            call(pbx, tmp_path, service="7705", caller="0312220011", trailing_silence_s=30, timeout_s=70)
         )
         await asyncio.sleep(1.5)
         second = asyncio.create_task(
-            call(pbx, tmp_path, service="7005", caller="0312220012", trailing_silence_s=30, timeout_s=70)
+            call(pbx, tmp_path, service="7705", caller="0312220012", trailing_silence_s=30, timeout_s=70)
         )
         results = await asyncio.gather(first, second)
         assert all(r.ok for r in results), [r.describe() for r in results]
@@ -74,7 +74,7 @@ async def test_ring_all_connects_exactly_one_of_three(
     ]
     try:
         await available(controller, "3103", "3104", "3105")
-        result = await call(pbx, tmp_path, service="7003", caller="0312220021", trailing_silence_s=25)
+        result = await call(pbx, tmp_path, service="7703", caller="0312220021", trailing_silence_s=25)
         assert result.ok, result.describe()
         record = newest_call(controller, caller="0312220021")
         assert record["agent"] == "3103"
@@ -92,13 +92,9 @@ async def test_ring_all_connects_exactly_one_of_three(
 async def test_no_answer_pauses_the_agent_and_the_call_reaches_the_next(
     pbx: TestPbx, controller: ControllerProcess, tmp_path: Path
 ) -> None:
-    away = await register(pbx, "3106", never_answer=True)
-    backup = await register(pbx, "3107", answer_ms=500, talk_ms=1500)
+    away, backup = await _away_then_backup(pbx, controller)
     try:
-        await available(controller, "3106", "3107")
-        set_state(controller, "3107", "paused", "break")
-        set_state(controller, "3107", "available")  # 3106 has been idle longer: it is offered first
-        result = await call(pbx, tmp_path, service="7004", caller="0312220031", trailing_silence_s=25)
+        result = await call(pbx, tmp_path, service="7704", caller="0312220031", trailing_silence_s=25)
         assert result.ok, result.describe()
         record = newest_call(controller, caller="0312220031")
         assert [(o["agent"], o["outcome"]) for o in record["offers"]] == [
@@ -124,7 +120,7 @@ async def test_caller_who_hangs_up_while_waiting_is_an_abandon(
         result = await call(
             pbx,
             tmp_path,
-            service="7005",
+            service="7705",
             caller="0312220041",
             scenario="caller_hangs_up",
             keys={"hangup_ms": "6000"},
@@ -151,11 +147,11 @@ async def test_controller_killed_while_one_caller_talks_and_one_waits(
     try:
         await available(controller, "3108")
         talking = asyncio.create_task(
-            call(pbx, tmp_path, service="7005", caller="0312220061", trailing_silence_s=40, timeout_s=80)
+            call(pbx, tmp_path, service="7705", caller="0312220061", trailing_silence_s=40, timeout_s=80)
         )
         await until(lambda: agent(controller, "3108")["state"] == "on_call", what="first caller connected")
         waiting = asyncio.create_task(
-            call(pbx, tmp_path, service="7005", caller="0312220062", trailing_silence_s=50, timeout_s=90)
+            call(pbx, tmp_path, service="7705", caller="0312220062", trailing_silence_s=50, timeout_s=90)
         )
         await until(lambda: _queued(controller, "0312220062"), what="second caller queued")
         queued_at = _queued(controller, "0312220062")
@@ -189,14 +185,10 @@ def _queued(controller: ControllerProcess, caller: str) -> str | None:
 async def test_agent_logged_out_while_rung_and_the_call_is_offered_again(
     pbx: TestPbx, controller: ControllerProcess, tmp_path: Path
 ) -> None:
-    away = await register(pbx, "3106", never_answer=True)
-    backup = await register(pbx, "3107", answer_ms=500, talk_ms=1500)
+    away, backup = await _away_then_backup(pbx, controller)
     try:
-        await available(controller, "3106", "3107")
-        set_state(controller, "3107", "paused", "break")
-        set_state(controller, "3107", "available")  # 3106 has been idle longer: it is offered first
         placed = asyncio.create_task(
-            call(pbx, tmp_path, service="7006", caller="0312220071", trailing_silence_s=25)
+            call(pbx, tmp_path, service="7706", caller="0312220071", trailing_silence_s=25)
         )
         await until(lambda: agent(controller, "3106")["state"] == "reserved", what="3106 rung")
         set_state(controller, "3106", "logged_out")
@@ -223,7 +215,7 @@ async def test_callback_request_keeps_its_place_and_the_customer_is_dialled_back
         await available(controller, "3108")
         set_state(controller, "3108", "paused", "meeting")  # nobody free: the caller waits, then presses 9
         result = await call_keys(
-            pbx, tmp_path, service="7007", groups=[2.0, "9"], caller="0312220081", trailing_silence_s=12
+            pbx, tmp_path, service="7707", groups=[2.0, "9"], caller="0312220081", trailing_silence_s=12
         )
         assert result.ok, result.describe()
         record = newest_call(controller, caller="0312220081")
@@ -257,7 +249,7 @@ async def test_editing_the_agents_file_while_a_call_talks_drops_nobody(
     try:
         await available(controller, "3101")
         placed = asyncio.create_task(
-            call(pbx, tmp_path, service="7001", caller="0312220091", trailing_silence_s=30)
+            call(pbx, tmp_path, service="7701", caller="0312220091", trailing_silence_s=30)
         )
         await until(lambda: agent(controller, "3101")["state"] == "on_call", what="talking")
         agents_file.write_text(
@@ -287,7 +279,7 @@ async def test_relaxation_widens_the_pool_after_the_wait_it_names(
     phone = await register(pbx, "3102", answer_ms=500, talk_ms=1000)
     try:
         await available(controller, "3102")
-        result = await call(pbx, tmp_path, service="7008", caller="0312220101", trailing_silence_s=25)
+        result = await call(pbx, tmp_path, service="7708", caller="0312220101", trailing_silence_s=25)
         assert result.ok, result.describe()
         record = newest_call(controller, caller="0312220101")
         assert record["agent"] == "3102"
@@ -300,3 +292,13 @@ async def test_relaxation_widens_the_pool_after_the_wait_it_names(
 
 def _ts(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+async def _away_then_backup(pbx: TestPbx, controller: ControllerProcess) -> tuple[AgentPhone, AgentPhone]:
+    """3106 never answers and has been idle longest (offered first); 3107 answers."""
+    away = await register(pbx, "3106", never_answer=True)
+    backup = await register(pbx, "3107", answer_ms=500, talk_ms=1500)
+    await available(controller, "3106", "3107")
+    set_state(controller, "3107", "paused", "break")
+    set_state(controller, "3107", "available")
+    return away, backup

@@ -117,6 +117,11 @@ class VerbCtx:
         if var not in self.state.sensitive_vars:
             self.state.sensitive_vars.append(var)
 
+    def keep_typeahead(self, digit: str, limit: int = 32) -> None:
+        """A key this node does not take: keep it for the next input node (type-ahead)."""
+        if len(self.state.typeahead) < limit:
+            self.state.typeahead += digit
+
     def next_id(self, prefix: str) -> str:
         self.state.counter += 1
         return f"{prefix}{self.state.counter}"

@@ -100,6 +100,9 @@ class Queue(Verb):
         return [Moh(on)]
 
     def on_event(self, ctx: VerbCtx, event: Event) -> Result:
+        if isinstance(event, DtmfReceived) and not self._takes(ctx, event.digit):
+            ctx.keep_typeahead(event.digit)  # for the next menu, as with any announcement
+            return Result()
         if not ctx.local.get("queued"):
             return Result(self._enter(ctx)) if ctx.is_my_playback(event) else Result()
         connected = bool(ctx.local.get("connected"))
@@ -129,6 +132,10 @@ class Queue(Verb):
             commands = ctx.stop_playback() + self._hold(ctx, False)
             return Result([*commands, LeaveQueue(self.queue, number or None)], Go(self.callback_node))
         return Result()
+
+    def _takes(self, ctx: VerbCtx, digit: str) -> bool:
+        """The callback key, while the caller waits in line (not during the intro, not when talking)."""
+        return digit == self.callback_key and bool(ctx.local.get("queued")) and not ctx.local.get("connected")
 
     def _done(self, ctx: VerbCtx, event: QueueDone) -> Result:
         ctx.local["queued"] = False
