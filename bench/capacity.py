@@ -47,6 +47,18 @@ from ivr.testing.stack import ControllerProcess, TestPbx
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DOCS_PATH = PROJECT_ROOT / "docs" / "benchmarks.md"
+OTHER_SECTIONS = ("## ACD against app_queue",)
+"""Sections other benchmarks own in the same document; a capacity run keeps them."""
+
+
+def keep_other_sections(path: Path, report: str) -> str:
+    """The capacity report, followed by the other benchmarks' sections already in ``path``."""
+    try:
+        old = path.read_text()
+    except OSError:
+        return report
+    kept = [old[old.index(h) :] for h in OTHER_SECTIONS if h in old]
+    return report.rstrip("\n") + "\n\n" + "\n".join(k.rstrip("\n") + "\n" for k in kept) if kept else report
 SERVICES = {DIALPLAN: "bench-dialplan", CONTROLLER: "bench-ari"}
 TARGETS = (DIALPLAN, CONTROLLER)
 KEYED = "4271#"
@@ -361,7 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             echo(line)
         if output is not None:
             output.parent.mkdir(parents=True, exist_ok=True)
-            output.write_text(markdown_report(info, by_target))
+            output.write_text(keep_other_sections(output, markdown_report(info, by_target)))
             echo(f"\nwrote {output}")
         return 0
     except (BenchError, SippError) as exc:

@@ -134,13 +134,13 @@ class Controller:
                     f"loaded: {', '.join(registry.names()) or 'none'}"
                 ) from exc
             recorder = CallRecorder(store)
+            legs = LegRegistry()
             renderer = PromptRenderer(self._media.sounds_dir, self._media.media_uri)
             try:
-                speech = SpeechService(ari=ari, app=s.ari_app, config=AsrConfig.from_env())
+                speech = SpeechService(ari=ari, app=s.ari_app, config=AsrConfig.from_env(), legs=legs)
             except AsrConfigError as exc:
                 raise StartupError(str(exc)) from exc
             await speech.start()
-            legs = LegRegistry()
             acd = AcdRuntime(
                 files=acd_files,
                 ari=ari,

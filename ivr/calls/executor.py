@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import aiohttp
 
 from ivr.ari.errors import AriError, AriNotFound, AriNotInStasis
+from ivr.ari.events import channel_id_of
 from ivr.calls.call_log import CallLog
 from ivr.calls.legs import LegRegistry
 from ivr.calls.lifecycle import CallLife
@@ -259,6 +260,9 @@ class CommandExecutor:
 
     async def on_leg_event(self, event: Any) -> None:
         """An ARI event about one of this call's legs (the manager routed it here)."""
+        if self._speech is not None and self._speech.owns(channel_id_of(event)):
+            self._speech.on_leg_event(event)
+            return
         if self.transfer is not None and self.transfer.owns(event):
             await self.transfer.on_event(event)
             if self.transfer.done:

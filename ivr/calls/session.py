@@ -110,7 +110,9 @@ class CallSession:
             legs=deps.legs,
             leg_owner=self.deliver,
             queue=deps.queue,
-            speech=deps.speech.listener(call_id, channel.id, self.post) if deps.speech else None,
+            speech=deps.speech.listener(call_id, channel.id, self.post, self.deliver)
+            if deps.speech
+            else None,
             caller_number=self.caller_number,
             caller_name=self.caller_name,
             queued=queued,

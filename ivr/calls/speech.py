@@ -31,12 +31,13 @@ import numpy.typing as npt
 
 from ivr.ari.client import AriClient
 from ivr.ari.errors import AriError, AriNotFound
+from ivr.ari.events import AriEvent, ChannelDestroyed, StasisEnd
 from ivr.asr.config import AsrConfig
 from ivr.asr.endpoint import EndpointConfig, Endpointer, Utterance
 from ivr.asr.engines import Recognizer
 from ivr.asr.pool import RecognizerPool, build_engines
 from ivr.asr.rtp import RtpError, RtpPacket, SequenceFilter, parse_rtp, slin16_samples
-from ivr.calls.legs import LEG_ARG_PREFIX, leg_id
+from ivr.calls.legs import LEG_ARG_PREFIX, LegRegistry, leg_id
 from ivr.flows.events import Event, SpeechRecognized
 
 log = logging.getLogger(__name__)
@@ -54,8 +55,10 @@ class SpeechService:
         engines: Mapping[str, Recognizer] | None = None,
         host: str = "127.0.0.1",
         endpoint: EndpointConfig | None = None,
+        legs: LegRegistry | None = None,
     ) -> None:
         self._ari = ari
+        self.legs = legs
         self.app = app
         self._config = config or AsrConfig.from_env()
         self._given_engines = engines
@@ -115,8 +118,15 @@ class SpeechService:
     def supports(self, lang: str) -> bool:
         return self.pool is not None and self._transport is not None and self.pool.supports(lang)
 
-    def listener(self, call_id: str, channel_id: str, post: Callable[[Event], None]) -> SpeechListener:
-        return SpeechListener(self, call_id=call_id, channel_id=channel_id, post=post)
+    def listener(
+        self,
+        call_id: str,
+        channel_id: str,
+        post: Callable[[Event], None],
+        deliver: Callable[[AriEvent], None] | None = None,
+    ) -> SpeechListener:
+        """The call's listener; ``deliver`` receives the events of its snoop/media legs (the session)."""
+        return SpeechListener(self, call_id=call_id, channel_id=channel_id, post=post, deliver=deliver)
 
     # --- plumbing for listeners ------------------------------------------------------------------
 
@@ -167,9 +177,16 @@ class SpeechListener:
     """One call's spoken input. ``listen()``/``stop()``/``close()`` come from the call's own task."""
 
     def __init__(
-        self, service: SpeechService, *, call_id: str, channel_id: str, post: Callable[[Event], None]
+        self,
+        service: SpeechService,
+        *,
+        call_id: str,
+        channel_id: str,
+        post: Callable[[Event], None],
+        deliver: Callable[[AriEvent], None] | None = None,
     ) -> None:
         self._service = service
+        self._deliver = deliver
         self.call_id = call_id
         self.channel_id = channel_id
         self._post = post
@@ -250,6 +267,7 @@ class SpeechListener:
                 app_args=f"{LEG_ARG_PREFIX}snoop:{self.call_id}",
             )
             self._snoop_id = snoop.id
+            self._claim(snoop.id)
             media = await ari.channels.external_media(
                 app=app,
                 external_host=f"{self._service.host}:{self._service.port}",
@@ -257,6 +275,7 @@ class SpeechListener:
                 channel_id=leg_id(self.call_id, "media-", tag),
             )
             self._media_id = media.id
+            self._claim(media.id)
             port = await self._local_rtp_port(media.id, media.channelvars)
             bridge = await ari.bridges.create(bridge_type="mixing", bridge_id=f"{self.call_id}-asr-{tag}")
             self._bridge_id = bridge.id
@@ -283,10 +302,34 @@ class SpeechListener:
             raise ValueError(f"externalMedia channel {media_id} has no UNICASTRTP_LOCAL_PORT")
         return int(raw)
 
+    def _claim(self, leg: str) -> None:
+        if self._service.legs is not None and self._deliver is not None:
+            self._service.legs.claim(leg, self._deliver)
+
+    def owns(self, channel_id: str | None) -> bool:
+        return channel_id is not None and channel_id in (self._snoop_id, self._media_id)
+
+    def on_leg_event(self, event: AriEvent) -> None:
+        """An event about the snoop or media leg (routed here through the leg registry)."""
+        if isinstance(event, (StasisEnd, ChannelDestroyed)) and not self._closed:
+            log.warning(
+                "call %s: a speech leg went away (%s); DTMF only from now on", self.call_id, event.type
+            )
+            self._failed = True
+            self._grammars.clear()
+            if self._port is not None:
+                self._service.unroute(self._port, self)
+                self._port = None
+            self._service.spawn(self._tear_down(), name=f"speech-teardown-{self.call_id}")
+
     async def _tear_down(self) -> None:
         ari = self._service.ari
         snoop, media, bridge = self._snoop_id, self._media_id, self._bridge_id
         self._snoop_id = self._media_id = self._bridge_id = None
+        if self._service.legs is not None:
+            for leg in (snoop, media):
+                if leg is not None:
+                    self._service.legs.release(leg)
         for channel in (snoop, media):
             if channel is not None:
                 await _quietly(ari.channels.hangup(channel), f"hang up {channel}")

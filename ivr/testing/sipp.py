@@ -62,6 +62,7 @@ SCENARIOS: dict[str, str] = {
     "uas_answer": "answering phone: 180, answer_ms pause, 200, play pcap, wait for BYE",
     "uas_no_answer": "phone that rings and never answers: 180, then CANCEL -> 200 + 487",
     "uas_answer_bye": "answering phone that sends BYE talk_ms after the ACK",
+    "agent_dials": "operator's phone: INVITE with digest auth (auth=(user, password)), wait for BYE",
     "register": "REGISTER with digest auth (auth=(user, password)); Contact contact_host:contact_port",
 }
 

@@ -179,3 +179,38 @@ async def test_result_for_replaced_words_is_dropped() -> None:
     finally:
         listener.close()
         await service.close()
+
+
+async def test_speech_legs_are_owned_and_losing_one_turns_speech_off() -> None:
+    from ivr.calls.legs import LegRegistry
+    from tests.calls.fake_ari import chan_json, event
+
+    ari = StubAri()
+    legs = LegRegistry()
+    service = SpeechService(
+        ari=ari,
+        app="ivr",
+        config=AsrConfig(workers=1),
+        engines={"en": FakeRecognizer()},
+        legs=legs,  # type: ignore[arg-type]
+    )
+    await service.start()
+    delivered: list[object] = []
+    listener = service.listener("call1", "chan1", Posted(), delivered.append)
+    try:
+        await listener.listen("en", ("operator",))
+        snoop_id = dict(ari.log)["snoop"]["snoop_id"]
+        owner = legs.owner(snoop_id)
+        assert owner is not None and listener.owns(snoop_id)
+        gone = event("ChannelDestroyed", channel=chan_json(snoop_id), cause=16, cause_txt="x")
+        owner(gone)
+        assert delivered == [gone]  # the session receives it …
+        listener.on_leg_event(gone)  # … and hands it to the listener
+        await listener.listen("en", ("operator",))
+        assert not listener.legs_up  # speech is off for this call: DTMF only
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert legs.owner(snoop_id) is None
+    finally:
+        await listener.aclose()
+        await service.close()

@@ -88,3 +88,14 @@ def test_markdown_report_names_the_command_date_and_machine() -> None:
     assert "python -m bench.capacity" in doc and "2026-01-01 00:00 UTC" in doc
     assert "2 cores, Test CPU" in doc
     assert "| controller | 200 | 400 | 397 | 3 |" in doc
+
+
+def test_a_capacity_run_keeps_the_acd_section(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bench.capacity import keep_other_sections
+
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text("# Benchmarks\n\n## Capacity: old\nold figures\n\n## ACD against app_queue\nacd figures\n")
+    new = keep_other_sections(doc, "# Benchmarks\n\n## Capacity: new\nnew figures\n")
+    assert "new figures" in new and "old figures" not in new
+    assert new.endswith("## ACD against app_queue\nacd figures\n")
+    assert keep_other_sections(tmp_path / "missing.md", "# B\n") == "# B\n"

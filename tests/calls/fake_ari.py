@@ -10,7 +10,7 @@ from typing import Any
 
 from ivr.ari.errors import AriNotFound, AriNotInStasis
 from ivr.ari.events import AriEvent, parse_event
-from ivr.ari.models import Application, Bridge, Channel, Playback
+from ivr.ari.models import Application, Bridge, Channel, Endpoint, Playback
 from tests.ari import samples
 
 
@@ -92,6 +92,12 @@ class FakeAri:
         self.bridges = _Group(self, "bridges")
         self.playbacks = _Group(self, "playbacks")
         self.applications = _Group(self, "applications")
+        self.asterisk = _Group(self, "asterisk")
+        self.endpoints = _Group(self, "endpoints")
+        self.bridges_by_id: dict[str, Bridge] = {}
+        """What ``bridges.get`` finds (else 404)."""
+        self.endpoint_states: dict[str, str] = {}
+        """PJSIP resource -> state (``online``/``offline``) for ``endpoints.get`` (else 404)."""
 
     def fail(self, op: str, exc: Exception, *, once: bool = False) -> None:
         self.failures[op] = exc
@@ -113,6 +119,20 @@ class FakeAri:
             if found is None:
                 raise AriNotFound(404, "GET", f"/channels/{args[0]}", "Channel not found")
             return found
+        if name == "channels.list":
+            return list(self.channels_by_id.values())
+        if name == "bridges.get":
+            found_bridge = self.bridges_by_id.get(args[0])
+            if found_bridge is None:
+                raise AriNotFound(404, "GET", f"/bridges/{args[0]}", "Bridge not found")
+            return found_bridge
+        if name == "endpoints.get":
+            state = self.endpoint_states.get(args[1])
+            if state is None:
+                raise AriNotFound(404, "GET", f"/endpoints/{args[0]}/{args[1]}", "Endpoint not found")
+            return Endpoint(technology=args[0], resource=args[1], state=state)
+        if name == "asterisk.put_dynamic_config":
+            return []
         if name == "bridges.create":
             return Bridge.from_json({**samples.BRIDGE, "id": kwargs.get("bridge_id") or "b", "channels": []})
         if name in ("applications.get", "applications.filter_events"):

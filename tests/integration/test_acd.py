@@ -8,10 +8,19 @@ import signal
 from datetime import datetime
 from pathlib import Path
 
-from ivr.testing.sipp import start_sipp
+from ivr.testing.sipp import run_sipp, start_sipp
 from ivr.testing.stack import ControllerProcess, TestPbx
 from tests.integration.calls import call, call_keys, newest_call
-from tests.integration.phones import AgentPhone, agent, available, log_out, register, set_state, until
+from tests.integration.phones import (
+    SECRETS,
+    AgentPhone,
+    agent,
+    available,
+    log_out,
+    register,
+    set_state,
+    until,
+)
 
 
 async def test_returns_call_rings_only_the_returns_agent_and_ring_to_answer_is_measured(
@@ -302,3 +311,27 @@ async def _away_then_backup(pbx: TestPbx, controller: ControllerProcess) -> tupl
     set_state(controller, "3107", "paused", "break")
     set_state(controller, "3107", "available")
     return away, backup
+
+
+async def test_operator_pauses_and_unpauses_from_the_phone(
+    pbx: TestPbx, controller: ControllerProcess, tmp_path: Path
+) -> None:
+    phone = await register(pbx, "3102", answer_ms=500)
+    try:
+        await available(controller, "3102")
+        for code, state, reason in (("*232", "paused", "lunch"), ("*24", "available", None)):
+            dialled = await run_sipp(
+                "agent_dials",
+                pbx.sip_target,
+                service=code,
+                auth=("3102", SECRETS["3102"]),
+                keys={"caller": "3102", "display": "Orders Only"},
+                timeout_s=20,
+                recv_timeout_s=15,
+            )
+            assert dialled.ok, dialled.describe()  # answered, confirmed, hung up by the IVR
+            row = agent(controller, "3102")
+            assert (row["state"], row["reason"]) == (state, reason)
+        await phone.hang_up()
+    finally:
+        await log_out(controller, pbx, "3102")
