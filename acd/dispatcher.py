@@ -213,6 +213,7 @@ class Dispatcher:
         except AriError as exc:
             log.info("callback %s: customer %s could not be dialled: %s", cmd.call_id, cmd.number, exc)
             self._forget(leg)
+            await self._free_callback_agent(leg)
             self._report(CustomerFailed(cmd.call_id, f"unreachable: {exc}", _now()))
 
     # --- leg events (in the ACD's order) -----------------------------------------------------
@@ -258,28 +259,42 @@ class Dispatcher:
             await self._end_conversation(leg.call_id)
             self._report(ConversationEnded(leg.call_id, at))
         elif leg.kind == "customer":
-            agent = self.by_offer.get(leg.offer_id)
-            if agent is not None:
-                with contextlib.suppress(AriError):
-                    await self._ari.channels.stop_moh(agent.channel_id)
+            await self._free_callback_agent(leg)
             self._report(CustomerFailed(leg.call_id, cause_of(event), at))
+        elif leg.answered and f"{leg.channel_id}-customer" in self.by_channel:
+            # The operator hung up while the customer was being dialled: stop dialling; the customer
+            # leg's end reports the attempt as failed and the callback is retried.
+            with contextlib.suppress(AriError):
+                await self._ari.channels.hangup(f"{leg.channel_id}-customer")
         elif not leg.cancelled and not leg.answered:
             self._report(OfferFailed(leg.offer_id, cause_of(event), at))
 
+    async def _free_callback_agent(self, customer: Leg) -> None:
+        """The customer cannot be reached: the agent, holding in the bridge, is hung up and free at once
+        (the distributor makes them available with ``CustomerFailed``)."""
+        await self._close_bridge(customer.call_id)
+        await self._reservations.release(customer.agent_id, customer.offer_id)
+
     async def _end_conversation(self, call_id: str) -> None:
         """The conversation is over: hang up what is left of it and give the caller back to the flow."""
+        if not await self._close_bridge(call_id):
+            return
+        caller = self._callers.pop(call_id)
+        if caller is not None:
+            caller.post(fe.QueueDone(caller.queue, "answered", agent=caller.agent))
+
+    async def _close_bridge(self, call_id: str) -> bool:
+        """Hang up the call's legs still up and destroy its bridge; False if it had none."""
         conversation = self.conversations.pop(call_id, None)
         if conversation is None:
-            return
+            return False
         for channel_id in conversation.legs:
             if channel_id in self.by_channel:
                 with contextlib.suppress(AriError):
                     await self._ari.channels.hangup(channel_id)
         with contextlib.suppress(AriError):
             await self._ari.bridges.destroy(conversation.bridge_id)
-        caller = self._callers.pop(call_id)
-        if caller is not None:
-            caller.post(fe.QueueDone(caller.queue, "answered", agent=caller.agent))
+        return True
 
     async def requeued(self, call_id: str, queue: str) -> None:
         """Escalation: the operator's leg is hung up (not a conversation end) and the caller waits again

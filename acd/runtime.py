@@ -57,7 +57,8 @@ ACD_LEG_ARGS = (f"{LEG_ARG_PREFIX}agent:", f"{LEG_ARG_PREFIX}customer:")
 
 def phone_banner(config: AcdConfig, sip_port: int, auto_login: bool) -> list[str]:
     """How to register an operator's softphone, for the start-up banner."""
-    lines = [f"ACD       {len(config.agents)} operators, queues: {', '.join(sorted(config.queues))}"]
+    count = f"{len(config.agents)} operator{'' if len(config.agents) == 1 else 's'}"
+    lines = [f"ACD       {count}, queues: {', '.join(sorted(config.queues))}"]
     for agent in config.agents[:2]:
         skills = ", ".join(f"{k} {v}" for k, v in agent.skills.items())
         lines.append(

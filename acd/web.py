@@ -156,7 +156,7 @@ async def queues(request: web.Request) -> web.Response:
     return _json(out)
 
 
-def _when(raw: str | None, name: str) -> datetime | None:
+def _when(raw: str | None) -> datetime | None:
     if raw is None or raw == "":
         return None
     if raw == "today":
@@ -168,8 +168,8 @@ def _when(raw: str | None, name: str) -> datetime | None:
 async def report(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     try:
-        since = _when(request.query.get("since"), "since")
-        until = _when(request.query.get("until"), "until")
+        since = _when(request.query.get("since"))
+        until = _when(request.query.get("until"))
     except ValueError:
         return _error(422, "since/until must be ISO 8601 dates or times, or 'today'")
     return _json(await deps.report(since, until))

@@ -59,6 +59,8 @@ def keep_other_sections(path: Path, report: str) -> str:
         return report
     kept = [old[old.index(h) :] for h in OTHER_SECTIONS if h in old]
     return report.rstrip("\n") + "\n\n" + "\n".join(k.rstrip("\n") + "\n" for k in kept) if kept else report
+
+
 SERVICES = {DIALPLAN: "bench-dialplan", CONTROLLER: "bench-ari"}
 TARGETS = (DIALPLAN, CONTROLLER)
 KEYED = "4271#"

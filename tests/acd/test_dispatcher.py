@@ -80,7 +80,9 @@ class Env:
         self.callers.add(caller)
         return caller
 
-    async def ring(self, offer: str = OFFER, call: str = CALL, agent: str = AGENT, kind: str = "call") -> None:
+    async def ring(
+        self, offer: str = OFFER, call: str = CALL, agent: str = AGENT, kind: str = "call"
+    ) -> None:
         await self.dispatcher.execute(RingAgent(offer, call, agent, 15.0, kind))
 
     async def leg(self, kind: str, channel_id: str = LEG, second: int = 5, **body: Any) -> None:
@@ -372,11 +374,11 @@ async def test_the_customer_answering_joins_the_bridge_and_is_reported(env: Env)
     await env.answered(CUSTOMER, second=12)
     assert env.ari.calls_to("channels.stop_moh") == [((CB_LEG,), {})]
     assert env.ari.calls_to("bridges.add_channel")[-1] == ((CB_BRIDGE, [CUSTOMER]), {})
-    assert env.reported[-1] == CustomerAnswered(CB, when(12))
+    assert env.reported[-1:] == [CustomerAnswered(CB, when(12))]
     await env.destroyed(CUSTOMER, second=50)
     assert env.hangups() == [CB_LEG]
     assert env.ari.calls_to("bridges.destroy") == [((CB_BRIDGE,), {})]
-    assert env.reported[-1] == ConversationEnded(CB, when(50))
+    assert env.reported[-1:] == [ConversationEnded(CB, when(50))]
 
 
 async def test_a_customer_who_does_not_answer_fails_the_callback(env: Env) -> None:
@@ -384,7 +386,20 @@ async def test_a_customer_who_does_not_answer_fails_the_callback(env: Env) -> No
     await env.destroyed(CUSTOMER, second=40, cause=19)
     assert env.reported[-1] == CustomerFailed(CB, "19 no answer", when(40))
     assert CUSTOMER not in env.legs
-    assert not any(isinstance(e, ConversationEnded) for e in env.reported)
+    assert env.hangups() == [CB_LEG]  # the agent holding for the customer is free again
+    assert env.ari.calls_to("bridges.destroy") == [((CB_BRIDGE,), {})]
+    assert await env.reservations.holder(AGENT) is None
+    reported = list(env.reported)
+    await env.destroyed(CB_LEG, second=41)
+    assert env.reported == reported  # the agent's leg ending is no news
+
+
+async def test_the_operator_hanging_up_while_the_customer_rings_stops_the_dialling(env: Env) -> None:
+    await agent_answered_callback(env)
+    await env.destroyed(CB_LEG, second=20)
+    assert CUSTOMER in env.hangups()  # nobody would be there for the customer
+    await env.destroyed(CUSTOMER, second=21, cause=16)
+    assert env.reported[-1] == CustomerFailed(CB, "16 normal clearing", when(21))  # retried later
 
 
 async def test_a_customer_who_cannot_be_dialled_fails_the_callback(env: Env) -> None:
@@ -395,6 +410,8 @@ async def test_a_customer_who_cannot_be_dialled_fails_the_callback(env: Env) -> 
     [failed] = [e for e in env.reported if isinstance(e, CustomerFailed)]
     assert failed.cause.startswith("unreachable")
     assert CUSTOMER not in env.legs
+    assert env.hangups() == [CB_LEG]
+    assert await env.reservations.holder(AGENT) is None
 
 
 async def test_a_callback_without_a_number_fails_at_once(env: Env) -> None:
@@ -414,10 +431,10 @@ async def test_a_restored_conversation_ends_like_any_other(env: Env) -> None:
     assert LEG in env.legs
     caller = env.caller()
     caller.agent = AGENT
-    await env.destroyed(second=60)
+    await env.destroyed(second=59)
     assert env.ari.calls_to("bridges.destroy") == [((BRIDGE,), {})]
     assert env.posts[CALL] == [fe.QueueDone("orders", "answered", agent=AGENT)]
-    assert env.reported[-1] == ConversationEnded(CALL, when(60))
+    assert env.reported[-1] == ConversationEnded(CALL, when(59))
 
 
 async def test_a_restored_conversation_is_hung_up_when_the_caller_leaves(env: Env) -> None:
