@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+from pathlib import Path
 
 
 def _configure_logging(verbose: bool) -> None:
@@ -34,9 +35,26 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     register_up(sub)
     register_pbx(sub)
-    register_flows(sub)
+    register_flows(sub, site_env=_site_queues)
     register_acd(sub)
     return parser
+
+
+def _site_queues() -> tuple[frozenset[str], dict[str, str]] | None:
+    """The site's queues and departments (IVR_QUEUES_FILE / IVR_AGENTS_FILE, or the shipped ones), so
+    ``ivr flows check`` judges flows as the controller will; None (shipped set) if those files are broken."""
+    from acd.runtime import AcdFiles, load_config
+
+    agents, queues = os.environ.get("IVR_AGENTS_FILE"), os.environ.get("IVR_QUEUES_FILE")
+    config, errors = load_config(AcdFiles(Path(agents) if agents else None, Path(queues) if queues else None))
+    if config is None:
+        print(
+            f"note: the ACD files have {len(errors)} error(s) (ivr acd check); checking flows against "
+            "the shipped queues",
+            file=sys.stderr,
+        )
+        return None
+    return config.queue_names(), config.department_extensions()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     missing = [p for p in paths if not p.exists()]
     for p in missing:
         print(f"{p}: no such file or directory", file=sys.stderr)
-    result = load_paths([p for p in paths if p.exists()])
+    env = args.site_env() if getattr(args, "site_env", None) else None
+    if env is None:
+        result = load_paths([p for p in paths if p.exists()])
+    else:
+        result = load_paths([p for p in paths if p.exists()], queues=env[0], departments=env[1])
     problems = sorted(result.errors + result.warnings, key=lambda e: (e.file, e.line, e.column))
     for problem in problems:
         print(problem, file=sys.stderr)
@@ -124,13 +129,19 @@ def cmd_graph(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: Any) -> None:
-    """Add ``flows …`` to the ``ivr`` command's subparsers; each sets ``func`` returning an exit code."""
+SiteEnv = Callable[[], "tuple[frozenset[str], Mapping[str, str]] | None"]
+
+
+def register(subparsers: Any, *, site_env: SiteEnv | None = None) -> None:
+    """Add ``flows …`` to the ``ivr`` command's subparsers; each sets ``func`` returning an exit code.
+
+    ``site_env`` gives the site's queue names and departments (the wiring reads them from the ACD's
+    queues file); without it, or when it answers None, flows are checked against the shipped set."""
     flows = subparsers.add_parser("flows", help="check, simulate and draw call flows")
     sub = flows.add_subparsers(dest="flows_command", required=True)
     p = sub.add_parser("check", help="validate flow files (default: shipped + site flows)")
     p.add_argument("paths", nargs="*", help="flow files or directories")
-    p.set_defaults(func=cmd_check)
+    p.set_defaults(func=cmd_check, site_env=site_env)
     p = sub.add_parser("schema", help="print the flow JSON Schema")
     p.set_defaults(func=cmd_schema)
     p = sub.add_parser("simulate", help="step a flow in the terminal")

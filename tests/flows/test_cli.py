@@ -70,3 +70,16 @@ def test_graph_dot_has_keys_and_sinks(tmp_path: Path) -> None:
     dot = out.read_text(encoding="utf-8")
     assert '"main_menu" -> "orders_menu" [label="1 / 注文 / order"]' in dot
     assert '"queue:orders"' in dot
+
+
+def test_check_uses_the_sites_queues_file(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    """A flow queueing into a site queue passes with that queues file, and fails without it."""
+    from ivr.cli import main as ivr_main  # the wiring hands the ACD's queues to `flows check`
+
+    here = Path(__file__).resolve().parent.parent / "integration"
+    flow = str(here / "flows" / "acd_lines.yaml")
+    assert ivr_main(["flows", "check", flow]) == 1
+    assert "queue 't_returns' does not exist" in capsys.readouterr().err
+    monkeypatch.setenv("IVR_QUEUES_FILE", str(here / "acd" / "queues.yaml"))
+    monkeypatch.setenv("IVR_AGENTS_FILE", str(here / "acd" / "agents.yaml"))
+    assert ivr_main(["flows", "check", flow, str(SHIPPED_DIR)]) == 0  # its survey subflow is a shipped flow
