@@ -106,6 +106,8 @@ class Dispatcher:
         self.by_channel: dict[str, Leg] = {}
         self.by_offer: dict[str, Leg] = {}
         self.conversations: dict[str, _Conversation] = {}  # call id -> its bridge
+        self.ended_while_away: set[str] = set()
+        """Calls whose operator hung up while no controller ran (their bridge was found without one)."""
         self.restored: dict[str, tuple[str, str]] = {}
         """call id -> (agent, offer id): conversations taken over after a controller restart."""
 

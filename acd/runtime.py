@@ -72,6 +72,14 @@ def phone_banner(config: AcdConfig, sip_port: int, auto_login: bool) -> list[str
     return lines
 
 
+def _conversation_call(bridge_id: str) -> str | None:
+    """``leg-<call id>-bridge`` (an ACD conversation) → the call id; None for any other bridge."""
+    if not (bridge_id.startswith(LEG_ID_PREFIX) and bridge_id.endswith("-bridge")):
+        return None
+    call_id = bridge_id.removeprefix(LEG_ID_PREFIX).removesuffix("-bridge")
+    return call_id if call_id and "-xfer" not in call_id else None  # not a flow transfer's bridge
+
+
 def _is_acd_leg(channel_id: str) -> bool:
     """``leg-<call id>-o<n>`` (an offer's agent leg) or ``…-customer`` (a callback's customer)."""
     rest = channel_id.removeprefix(LEG_ID_PREFIX)
@@ -159,6 +167,28 @@ class AcdRuntime:
             log.info("ACD reconcile: hanging up leg %s left by a previous controller", channel.id)
             with contextlib.suppress(AriError):
                 await self._ari.channels.hangup(channel.id)
+        await self._conversations_ended_while_away(app_channel_ids)
+
+    async def _conversations_ended_while_away(self, app_channel_ids: set[str]) -> None:
+        """A conversation bridge whose operator left while no controller ran: the conversation is over.
+        The bridge goes; the caller, when adopted, is told so (its flow continues at ``after``)."""
+        assert self.service is not None
+        try:
+            bridges = await self._ari.bridges.list()
+        except AriError as exc:
+            log.warning("ACD reconcile: bridges unreadable: %s", exc)
+            return
+        dispatcher = self.service.dispatcher
+        for bridge in bridges:
+            call_id = _conversation_call(bridge.id)
+            if call_id is None or call_id in dispatcher.conversations:
+                continue
+            if any(_is_acd_leg(c) and c in app_channel_ids for c in bridge.channels):
+                continue
+            log.info("ACD reconcile: call %s's operator left while the controller was away", call_id)
+            dispatcher.ended_while_away.add(call_id)
+            with contextlib.suppress(AriError):
+                await self._ari.bridges.destroy(bridge.id)
 
     async def _take_back(self, leg_id: str, channel_name: str) -> bool:
         assert self.service is not None

@@ -43,7 +43,7 @@ from acd.reservation import AgentReservations, InMemoryReservations
 from ivr.ari.events import AriEvent
 from ivr.calls.legs import LegRegistry
 from ivr.calls.ports import AriPort, QueueRequest
-from ivr.flows.events import AgentConnected, Event
+from ivr.flows.events import AgentConnected, Event, QueueDone
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +168,14 @@ class AcdService:
     def enter(self, request: QueueRequest, post: Callable[[Event], None]) -> None:
         caller = Caller(request, post, request.queue)
         self.callers.add(caller)
+        if request.call_id in self.dispatcher.ended_while_away:  # talked, operator gone meanwhile
+            self.dispatcher.ended_while_away.discard(request.call_id)
+            self.callers.pop(request.call_id)
+            at, call_id = self._clock(), request.call_id
+            self.report(ConversationEnded(call_id, at))  # frees the restored agent
+            self._submit(lambda store: store.close_open_offers(call_id, at, "answered"))
+            post(QueueDone(request.queue, "answered"))
+            return
         restored = self.dispatcher.restored.pop(request.call_id, None)
         if restored is not None:  # resumed after a controller restart while talking: still bridged
             agent, offer_id = restored
@@ -256,6 +264,7 @@ class AcdService:
                 self._offer_ended(call_id, agent, now, outcome)
             case CallbackAttempt(call_id=call_id, attempt=attempt, outcome=outcome):
                 log.info("callback %s attempt %d: %s", call_id, attempt, outcome)
+                self._submit(lambda store: store.callback_attempt(call_id, attempt, outcome, now))
                 if outcome == "answered":
                     self._submit(lambda store: store.set_callbacks_of_call(call_id, "done"))
             case CallbackGaveUp(call_id=call_id, attempts=attempts):

@@ -202,6 +202,10 @@ class Bridges(_Group):
         params = {"type": bridge_type, "bridgeId": bridge_id, "name": name}
         return Bridge.from_json(await self._r.request("POST", "/bridges", params=params))
 
+    async def list(self) -> builtins.list[Bridge]:
+        data = await self._r.request("GET", "/bridges")
+        return [Bridge.from_json(b) for b in (data if isinstance(data, builtins.list) else [])]
+
     async def get(self, id: str) -> Bridge:
         return Bridge.from_json(await self._r.request("GET", f"/bridges/{_seg(id)}"))
 

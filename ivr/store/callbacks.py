@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from ivr.store.database import Database
-from ivr.store.models import CallbackRow
+from ivr.store.models import CallbackAttemptRow, CallbackRow
 from ivr.store.timeutil import iso_utc, to_utc
 
 CALLBACK_STATUSES = ("pending", "done", "failed", "cancelled")
@@ -61,6 +61,11 @@ class Callbacks(Database):
                 .values(status=status)
             )
 
+    async def callback_attempt(self, call_id: str, attempt: int, outcome: str, at: datetime) -> None:
+        """One try at a promised callback (``answered`` or ``failed:<cause>``)."""
+        async with self._tx() as session:
+            session.add(CallbackAttemptRow(call_id=call_id, attempt=attempt, outcome=outcome, at=to_utc(at)))
+
     async def list_callbacks(self, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         async with self._session() as session:
             stmt = (
@@ -70,6 +75,15 @@ class Callbacks(Database):
             )
             if status is not None:
                 stmt = stmt.where(CallbackRow.status == status)
+            rows = list((await session.execute(stmt)).scalars())
+            call_ids = [r.call_id for r in rows if r.call_id is not None]
+            attempts: dict[str, list[dict[str, Any]]] = {}
+            if call_ids:
+                found = select(CallbackAttemptRow).where(CallbackAttemptRow.call_id.in_(call_ids))
+                for a in (await session.execute(found.order_by(CallbackAttemptRow.id))).scalars():
+                    attempts.setdefault(a.call_id, []).append(
+                        {"attempt": a.attempt, "outcome": a.outcome, "at": iso_utc(a.at)}
+                    )
             return [
                 {
                     "id": r.id,
@@ -79,6 +93,7 @@ class Callbacks(Database):
                     "note": r.note,
                     "status": r.status,
                     "created_at": iso_utc(r.created_at),
+                    "attempts": attempts.get(r.call_id or "", []),
                 }
-                for r in (await session.execute(stmt)).scalars()
+                for r in rows
             ]

@@ -112,3 +112,15 @@ class AgentStateRow(Base):
     reason: Mapped[str | None] = mapped_column(String(128))
     call_id: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class CallbackAttemptRow(Base):
+    """One try at keeping a callback promise: the operator rang first, then the customer."""
+
+    __tablename__ = "callback_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(String(64), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -44,6 +44,16 @@ class Offers(Database):
             offer.ended_at = to_utc(at)
             offer.outcome = outcome
 
+    async def close_open_offers(self, call_id: str, at: datetime, outcome: str) -> None:
+        """Close every offer of the call still open (a conversation that ended while no controller ran:
+        the answered offer gets its end, whoever the agent was)."""
+        async with self._tx() as session:
+            await self._call(session, call_id, at)
+            stmt = select(OfferRow).where(OfferRow.call_id == call_id, OfferRow.ended_at.is_(None))
+            for offer in (await session.execute(stmt)).scalars():
+                offer.ended_at = to_utc(at)
+                offer.outcome = outcome if offer.answered_at is not None else "cancelled"
+
     @staticmethod
     async def _open_offer(session: AsyncSession, call_id: str, agent: str) -> OfferRow | None:
         stmt = (

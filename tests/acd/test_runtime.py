@@ -270,6 +270,26 @@ async def test_reconcile_takes_back_bridged_agents_and_hangs_up_the_rest(env: En
     assert "leg-call-7-o2" in service.dispatcher.by_channel
 
 
+async def test_an_operator_who_left_while_no_controller_ran_ends_the_conversation(env: Env) -> None:
+    from datetime import UTC, datetime
+
+    from ivr.calls.ports import QueueRequest
+    from ivr.flows.events import QueueDone
+
+    service = await env.start()
+    left_over(env.ari, "chan-5", "PJSIP/trunk-00000005")  # the caller, alone in the bridge
+    env.ari.bridges_by_id["leg-call-5-bridge"] = Bridge("leg-call-5-bridge", channels=("chan-5",))
+    env.ari.bridges_by_id["leg-call-4-xfer1-bridge"] = Bridge("leg-call-4-xfer1-bridge", channels=("c4",))
+    await env.runtime.reconcile({"chan-5", "c4"})
+    assert service.dispatcher.ended_while_away == {"call-5"}
+    assert env.ari.calls_to("bridges.destroy") == [(("leg-call-5-bridge",), {})]  # not the transfer's
+    posted: list[object] = []
+    request = QueueRequest("call-5", "chan-5", "orders", 0, "en", datetime.now(UTC), 300.0)
+    service.enter(request, posted.append)  # the adopted caller re-enters its queue node
+    assert posted == [QueueDone("orders", "answered")]  # its flow goes on at `after`
+    assert service.callers.get("call-5") is None
+
+
 async def test_reconcile_leaves_the_legs_of_this_controller_alone(env: Env) -> None:
     service = await env.start()
     service.dispatcher.restore_conversation(

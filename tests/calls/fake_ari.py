@@ -121,6 +121,8 @@ class FakeAri:
             return found
         if name == "channels.list":
             return list(self.channels_by_id.values())
+        if name == "bridges.list":
+            return list(self.bridges_by_id.values())
         if name == "bridges.get":
             found_bridge = self.bridges_by_id.get(args[0])
             if found_bridge is None:

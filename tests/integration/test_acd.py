@@ -7,6 +7,7 @@ import os
 import signal
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from ivr.testing.sipp import run_sipp, start_sipp
 from ivr.testing.stack import ControllerProcess, TestPbx
@@ -232,6 +233,8 @@ async def test_callback_request_keeps_its_place_and_the_customer_is_dialled_back
         assert record["path"] == ["route", "q_cb", "cb", "cb_bye"]
         set_state(controller, "3108", "available")  # the operator is free: the promise is kept
         await until(lambda: _callback_status(controller, record["id"]) == "done", within_s=40, what="kept")
+        attempts = _callback(controller, record["id"])["attempts"]
+        assert [(a["attempt"], a["outcome"]) for a in attempts] == [(1, "answered")]
         answered = await customer.stop()
         assert answered.successful == 1, answered.describe()  # the customer's phone was bridged
         assert (await operator.hang_up()).successful == 1
@@ -243,10 +246,14 @@ async def test_callback_request_keeps_its_place_and_the_customer_is_dialled_back
         await log_out(controller, pbx, "3108")
 
 
-def _callback_status(controller: ControllerProcess, call_id: str) -> str | None:
+def _callback(controller: ControllerProcess, call_id: str) -> dict[str, Any]:
     status, rows = controller.get("/api/callbacks?limit=20")
     assert status == 200, rows
-    return next((r["status"] for r in rows if r["call_id"] == call_id), None)
+    return next((dict(r) for r in rows if r["call_id"] == call_id), {})
+
+
+def _callback_status(controller: ControllerProcess, call_id: str) -> str | None:
+    return _callback(controller, call_id).get("status")
 
 
 async def test_editing_the_agents_file_while_a_call_talks_drops_nobody(
@@ -335,3 +342,32 @@ async def test_operator_pauses_and_unpauses_from_the_phone(
         await phone.hang_up()
     finally:
         await log_out(controller, pbx, "3102")
+
+
+async def test_operator_hanging_up_while_the_controller_is_down_ends_the_conversation(
+    pbx: TestPbx, controller: ControllerProcess, tmp_path: Path
+) -> None:
+    """The operator leaves during the outage: the restarted controller does not queue the caller
+    again; the flow continues after the conversation (goodbye) and the offer is closed."""
+    phone = await register(pbx, "3108", answer_ms=500, talk_ms=3000)
+    try:
+        await available(controller, "3108")
+        placed = asyncio.create_task(
+            call(pbx, tmp_path, service="7705", caller="0312220111", trailing_silence_s=40, timeout_s=80)
+        )
+        await until(lambda: agent(controller, "3108")["state"] == "on_call", what="connected")
+        assert controller.proc is not None
+        os.kill(controller.proc.pid, signal.SIGKILL)
+        controller.proc.wait(5)
+        controller.proc = None
+        assert (await phone.hang_up()).successful == 1  # the operator hung up (BYE) during the outage
+        await asyncio.to_thread(controller.start)
+
+        result = await placed
+        assert result.ok, result.describe()  # goodbye from the IVR, not a second wait in line
+        record = newest_call(controller, caller="0312220111")
+        assert record["path"][-1] == "bye", record["path"]
+        assert [(o["agent"], o["outcome"]) for o in record["offers"]] == [("3108", "answered")]
+        assert agent(controller, "3108")["state"] != "on_call"
+    finally:
+        await log_out(controller, pbx, "3108")

@@ -221,3 +221,36 @@ async def test_agent_states_restore_latest_and_log_the_window(store: CallStore) 
         ("2102", "paused"),
         ("2101", "on_call"),
     ]
+
+
+async def test_close_open_offers_ends_the_answered_one_and_cancels_the_rest(store: CallStore) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    t0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    await store.offer_started("c1", "2101", t0)
+    await store.offer_answered("c1", "2101", t0 + timedelta(seconds=4))
+    await store.offer_started("c1", "2102", t0)
+    await store.close_open_offers("c1", t0 + timedelta(minutes=2), "answered")
+    call = await store.get_call("c1")
+    assert call is not None
+    assert [(o["agent"], o["outcome"]) for o in call["offers"]] == [
+        ("2101", "answered"),
+        ("2102", "cancelled"),
+    ]
+    assert all(o["ended_at"] is not None for o in call["offers"])
+
+
+async def test_callback_attempts_are_listed_with_their_callback(store: CallStore) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    t0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    await store.callback_requested("c9", "0312345678", None, None, t0)
+    await store.callback_attempt("c9", 1, "failed:19 no answer", t0 + timedelta(minutes=1))
+    await store.callback_attempt("c9", 2, "answered", t0 + timedelta(minutes=3))
+    await store.set_callbacks_of_call("c9", "done")
+    (row,) = await store.list_callbacks()
+    assert row["status"] == "done"
+    assert [(a["attempt"], a["outcome"]) for a in row["attempts"]] == [
+        (1, "failed:19 no answer"),
+        (2, "answered"),
+    ]

@@ -1,4 +1,4 @@
-"""Agent state log (ACD): agent, state, reason, call, at.
+"""ACD: agent state log (agent, state, reason, call, at) and callback attempts (call, attempt, outcome, at).
 
 Revision ID: 0002
 Revises: 0001
@@ -28,9 +28,21 @@ def upgrade() -> None:
     )
     op.create_index("ix_agent_states_agent", "agent_states", ["agent"])
     op.create_index("ix_agent_states_at", "agent_states", ["at"])
+    op.create_table(
+        "callback_attempts",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("call_id", sa.String(64), nullable=False),
+        sa.Column("attempt", sa.Integer(), nullable=False),
+        sa.Column("outcome", sa.String(128), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=False), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_callback_attempts"),
+    )
+    op.create_index("ix_callback_attempts_call_id", "callback_attempts", ["call_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_callback_attempts_call_id", table_name="callback_attempts")
+    op.drop_table("callback_attempts")
     op.drop_index("ix_agent_states_at", table_name="agent_states")
     op.drop_index("ix_agent_states_agent", table_name="agent_states")
     op.drop_table("agent_states")
