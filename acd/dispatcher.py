@@ -301,22 +301,28 @@ class Dispatcher:
     async def requeued(self, call_id: str, queue: str) -> None:
         """Escalation: the operator's leg is hung up (not a conversation end) and the caller waits again
         in ``queue`` with hold music; the distributor already put the call back in line."""
-        conversation = self.conversations.pop(call_id, None)
-        if conversation is not None:
-            for channel_id in conversation.legs:
-                leg = self.by_channel.get(channel_id)
-                if leg is not None:
-                    leg.connected = False
-                    leg.cancelled = True
-                    with contextlib.suppress(AriError):
-                        await self._ari.channels.hangup(channel_id)
-            with contextlib.suppress(AriError):
-                await self._ari.bridges.destroy(conversation.bridge_id)
+        await self.release_operator(call_id)
         caller = self._callers.get(call_id)
         if caller is not None:
             caller.queue = queue
             caller.agent = None
             caller.post(fe.BackInQueue(queue))
+
+    async def release_operator(self, call_id: str) -> None:
+        """Hang the operator's leg up without ending the caller's conversation (escalation): no
+        ``ConversationEnded`` follows; the distributor already moved the operator to wrap-up."""
+        conversation = self.conversations.pop(call_id, None)
+        if conversation is None:
+            return
+        for channel_id in conversation.legs:
+            leg = self.by_channel.get(channel_id)
+            if leg is not None:
+                leg.connected = False
+                leg.cancelled = True
+                with contextlib.suppress(AriError):
+                    await self._ari.channels.hangup(channel_id)
+        with contextlib.suppress(AriError):
+            await self._ari.bridges.destroy(conversation.bridge_id)
 
     def restore_conversation(self, *, call_id: str, offer_id: str, agent_id: str, leg_id: str) -> None:
         """After a controller restart: an operator still bridged with a caller (both in the app)."""

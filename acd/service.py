@@ -19,8 +19,9 @@ from typing import Any
 
 from acd.agents import AgentState, AgentStatus
 from acd.caller_directory import Caller, CallerDirectory
+from acd.department_transfer import DepartmentTransfers
 from acd.dispatcher import Dispatcher
-from acd.distributor import Distributor
+from acd.distributor import Distributor, UnknownCall
 from acd.events import (
     AcdCommand,
     AcdEvent,
@@ -40,7 +41,7 @@ from acd.events import (
 )
 from acd.model import AcdConfig
 from acd.reservation import AgentReservations, InMemoryReservations
-from ivr.ari.events import AriEvent
+from ivr.ari.events import AriEvent, channel_id_of
 from ivr.calls.legs import LegRegistry
 from ivr.calls.ports import AriPort, QueueRequest
 from ivr.flows.events import AgentConnected, Event, QueueDone
@@ -95,6 +96,9 @@ class AcdService:
             leg_owner=self.on_leg_event,
             outbound_dial=settings.outbound_dial,
         )
+        self.departments = DepartmentTransfers(
+            ari=ari, legs=legs, callers=self.callers, submit=submit, leg_owner=self.on_leg_event
+        )
         self._offer_rang: dict[str, tuple[str, str]] = {}  # offer id -> (call id, agent) once it rang
         self._timer: asyncio.TimerHandle | None = None
         self._task: asyncio.Task[None] | None = None
@@ -123,11 +127,19 @@ class AcdService:
                 if kind == "event":
                     await self._apply(item)
                 elif kind == "leg":
-                    await self.dispatcher.on_leg_event(item)
+                    if self.departments.owns(channel_id_of(item)):
+                        await self.departments.on_leg_event(item)
+                    else:
+                        await self.dispatcher.on_leg_event(item)
                 elif kind == "commands":
                     await self._execute(item)
                 elif kind == "caller_left":
                     await self.dispatcher.caller_left(item)
+                    await self.departments.caller_left(item)
+                elif kind == "department":
+                    call_id, department, extension = item
+                    await self.dispatcher.release_operator(call_id)
+                    await self.departments.start(call_id, department, extension)
                 elif kind == "requeued":
                     await self.dispatcher.requeued(*item)
             except Exception:
@@ -218,7 +230,18 @@ class AcdService:
         """Escalation: a talking caller goes to another queue, keeping the original arrival time.
         Raises ``UnknownCall`` / ``UnknownQueue``."""
         commands = self.distributor.handle(Requeue(call_id, queue, self._clock()), self._clock())
+        self._close_answered_offers(call_id, self._clock())
         self._items.put_nowait(("requeued", (call_id, queue)))
+        self._items.put_nowait(("commands", commands))
+
+    def to_department(self, call_id: str, department: str, extension: str) -> None:
+        """Escalation to a department's phone: the operator goes to wrap-up, the caller is put through
+        to ``extension``. Raises ``UnknownCall`` when the caller is not with the ACD."""
+        if self.callers.get(call_id) is None:
+            raise UnknownCall(call_id)
+        commands = self.distributor.handle(CallGone(call_id), self._clock())  # the ACD is done with it
+        self._close_answered_offers(call_id, self._clock())
+        self._items.put_nowait(("department", (call_id, department, extension)))
         self._items.put_nowait(("commands", commands))
 
     def reconfigure(self, config: AcdConfig) -> None:
@@ -241,10 +264,7 @@ class AcdService:
                     call_id, agent = rang
                     self._submit(lambda store: store.offer_answered(call_id, agent, at))
             case ConversationEnded(call_id=call_id, at=at):
-                for offer_id, (cid, agent) in list(self._offer_rang.items()):
-                    if cid == call_id:
-                        del self._offer_rang[offer_id]
-                        self._offer_ended(call_id, agent, at, "answered")
+                self._close_answered_offers(call_id, at)
             case _:
                 pass
 
@@ -272,6 +292,13 @@ class AcdService:
                 self._submit(lambda store: store.set_callbacks_of_call(call_id, "failed"))
             case _:
                 pass
+
+    def _close_answered_offers(self, call_id: str, at: datetime) -> None:
+        """The operator's part of the call is over (conversation ended, or handed on): close its offer."""
+        for offer_id, (cid, agent) in list(self._offer_rang.items()):
+            if cid == call_id:
+                del self._offer_rang[offer_id]
+                self._offer_ended(call_id, agent, at, "answered")
 
     def _offer_ended(self, call_id: str, agent: str, at: datetime, outcome: str) -> None:
         self._submit(lambda store: store.offer_ended(call_id, agent, at, outcome))

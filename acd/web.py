@@ -188,10 +188,12 @@ async def transfer(request: web.Request) -> web.Response:
         dept = deps.service.distributor.config.departments.get(body["department"])
         if dept is None:
             return _error(404, "department not found", department=body["department"])
-        if dept.queue is None:
-            return _error(
-                409, "this department has a phone, not a queue: the operator transfers by dialling it"
-            )
+        if dept.queue is None and dept.extension is not None:
+            try:
+                deps.service.to_department(call_id, dept.name, dept.extension)
+            except UnknownCall:
+                return _error(404, "call not in the ACD", id=call_id)
+            return _json({"id": call_id, "department": dept.name, "extension": dept.extension})
         queue = dept.queue
     if queue is None:
         return _error(422, 'body must be {"queue": NAME} or {"department": NAME}')

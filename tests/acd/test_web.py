@@ -340,11 +340,15 @@ async def test_transferring_to_an_unknown_department_is_404(api: Api) -> None:
     assert body["department"] == "marketing"
 
 
-async def test_a_department_that_is_only_a_phone_is_409(api: Api) -> None:
-    api.waiting_call()
+async def test_a_caller_is_put_through_to_a_department_phone(api: Api) -> None:
     status, _ = await transfer(api, {"department": "warehouse"})
-    assert status == 409
-    assert [w.queue for w in api.service.distributor.waiting()] == ["orders"]
+    assert status == 404  # call-1 is not with the ACD yet
+    api.talking()
+    status, body = await transfer(api, {"department": "warehouse"})
+    assert status == 200
+    assert body == {"id": "call-1", "department": "warehouse", "extension": "2001"}
+    assert api.service.distributor.waiting() == []  # the ACD is done with the call
+    assert api.service.distributor.agent("2101").state == "wrap_up"  # the operator wraps up
 
 
 async def test_a_waiting_call_is_moved_to_another_queue(api: Api) -> None:

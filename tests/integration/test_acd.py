@@ -371,3 +371,59 @@ async def test_operator_hanging_up_while_the_controller_is_down_ends_the_convers
         assert agent(controller, "3108")["state"] != "on_call"
     finally:
         await log_out(controller, pbx, "3108")
+
+
+async def test_operator_escalates_a_caller_to_the_warehouse_phone(
+    pbx: TestPbx, controller: ControllerProcess, tmp_path: Path
+) -> None:
+    operator = await register(pbx, "3101", answer_ms=500, talk_ms=20000)
+    warehouse = await register(pbx, "3107", answer_ms=1000, talk_ms=2000)  # the department's phone
+    try:
+        await available(controller, "3101")
+        placed = asyncio.create_task(
+            call(pbx, tmp_path, service="7701", caller="0312220121", trailing_silence_s=40, timeout_s=70)
+        )
+        await until(lambda: agent(controller, "3101")["state"] == "on_call", what="talking")
+        call_id = agent(controller, "3101")["current_call"]
+        status, body = controller.post(f"/api/calls/{call_id}/transfer", {"department": "warehouse"})
+        assert status == 200, body
+        result = await placed
+        assert result.ok, result.describe()  # the warehouse talked, hung up, the IVR said goodbye
+        record = newest_call(controller, caller="0312220121")
+        assert [(o["agent"], o["outcome"]) for o in record["offers"]] == [
+            ("3101", "answered"),
+            ("warehouse", "answered"),
+        ]
+        assert record["path"][-1] == "bye"
+        assert (await warehouse.hang_up()).successful == 1
+        await operator.hang_up()
+    finally:
+        await log_out(controller, pbx, "3101", "3107")
+
+
+async def test_operator_sends_a_caller_on_to_another_queue(
+    pbx: TestPbx, controller: ControllerProcess, tmp_path: Path
+) -> None:
+    returns = await register(pbx, "3101", answer_ms=500, talk_ms=20000)
+    orders = await register(pbx, "3102", answer_ms=800, talk_ms=2000)
+    try:
+        await available(controller, "3101", "3102")
+        placed = asyncio.create_task(
+            call(pbx, tmp_path, service="7701", caller="0312220131", trailing_silence_s=40, timeout_s=70)
+        )
+        await until(lambda: agent(controller, "3101")["state"] == "on_call", what="talking")
+        call_id = agent(controller, "3101")["current_call"]
+        status, body = controller.post(f"/api/calls/{call_id}/transfer", {"queue": "t_orders"})
+        assert (status, body) == (200, {"id": call_id, "queue": "t_orders"})
+        result = await placed
+        assert result.ok, result.describe()
+        record = newest_call(controller, caller="0312220131")
+        assert [(o["agent"], o["outcome"]) for o in record["offers"]] == [
+            ("3101", "answered"),
+            ("3102", "answered"),
+        ]
+        assert record["agent"] == "3102"
+        assert (await orders.hang_up()).successful == 1
+        await returns.hang_up()
+    finally:
+        await log_out(controller, pbx, "3101", "3102")
