@@ -119,6 +119,8 @@ class AcdRuntime:
         self._stamp: tuple[float, float] = (0.0, 0.0)
         self._tasks: set[asyncio.Task[None]] = set()
         self._online: dict[str, bool] = {}
+        self.on_reconfigured: list[Callable[[AcdConfig], object]] = []
+        """Told of each configuration that went live by hot reload (the flows re-check their queues)."""
 
     async def start(self, store: Any) -> AcdService:
         config, errors = load_config(self.files)
@@ -314,6 +316,8 @@ class AcdRuntime:
         removed = tuple(sorted(old - {a.id for a in config.agents}))
         await self._provision(config, removed)
         service.reconfigure(config)
+        for hook in self.on_reconfigured:
+            hook(config)
         await self._follow_devices()
         await self.learn_registrations()
         log.info("ACD config reloaded at %s", datetime.now(UTC).isoformat())

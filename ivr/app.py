@@ -176,6 +176,9 @@ class Controller:
             manager.stasis_handlers["feature"] = acd.features.on_stasis_start
             manager.channelless_handlers.append(acd.on_channelless_event)
             manager.on_resync.append(acd.on_connected)
+            acd.on_reconfigured.append(
+                lambda cfg: registry.set_environment(cfg.queue_names(), cfg.department_extensions())
+            )
             manager.before_adopt.append(acd.reconcile)
             manager.orphan_leg_handlers.append(acd.on_orphan_leg)
 

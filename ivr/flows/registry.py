@@ -82,6 +82,15 @@ class FlowRegistry:
         ]
 
     # --- reloading ---
+    def set_environment(self, queues: frozenset[str], departments: Mapping[str, str]) -> bool:
+        """The site's queues or departments changed (the ACD's files were reloaded): check every flow
+        again against them. A flow the change breaks keeps its live version and is reported."""
+        if queues == self.queues and dict(departments) == dict(self.departments):
+            return False
+        self.queues, self.departments = queues, dict(departments)
+        self._hashes.clear()  # every file is read and checked again
+        return self.reload()
+
     def reload(self) -> bool:
         """Re-read changed files. Returns True when anything changed."""
         files = flow_files([d for d in self.dirs if d.exists()])

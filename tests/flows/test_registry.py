@@ -174,3 +174,18 @@ def test_flows_entering_each_other_load_together(tmp_path: Path) -> None:
         (tmp_path / f"{name}.yaml").write_text(text.format(subflow=other), encoding="utf-8")
     reg = FlowRegistry([tmp_path], default_flow="ping")
     assert reg.errors() == [] and reg.names() == ["ping", "pong"]
+
+
+def test_a_queue_added_to_the_site_becomes_usable_by_flows(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from ivr.flows.registry import FlowRegistry
+
+    (tmp_path / "w.yaml").write_text(
+        "name: w\nnumbers: ['555']\nentry: q\nnodes:\n"
+        "  q: {type: queue, queue: warehouse_desk, on_no_agents: bye}\n  bye: {type: hangup}\n"
+    )
+    registry = FlowRegistry([tmp_path], default_flow="w")
+    assert "w" not in registry.names()
+    assert any("warehouse_desk" in e.message for e in registry.errors())
+    assert registry.set_environment(frozenset({"warehouse_desk"}), {}) is True
+    assert "w" in registry.names() and registry.errors() == []
+    assert registry.set_environment(frozenset({"warehouse_desk"}), {}) is False  # nothing changed
