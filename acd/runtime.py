@@ -290,6 +290,11 @@ class AcdRuntime:
                 out.append(-1.0)
         return (out[0], out[1])
 
+    def status(self) -> dict[str, Any]:
+        """For ``GET /api/acd``: the files in use and why the newest edit was rejected (empty: live)."""
+        agents, queues = self.files.paths()
+        return {"agents_file": str(agents), "queues_file": str(queues), "errors": list(self.errors)}
+
     async def watch(self, interval_s: float = 0.5) -> None:
         """Reload the agents and queues files when they change. An invalid edit keeps the previous
         configuration live and is reported (``errors`` and the log); nobody is logged out."""

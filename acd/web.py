@@ -6,6 +6,7 @@ behind the same bearer auth and JSON errors as the rest of ``/api``.
     GET  /api/agents/{id}/current     screen pop: the caller the agent is talking to, with the IVR's inputs
     GET  /api/queues                  per queue: waiting, longest wait, agents by state, today's SL
     GET  /api/report?since=&until=    the report (= ``ivr report --json``)
+    GET  /api/acd                     the agents/queues files and the errors of a rejected edit
     POST /api/calls/{id}/transfer     {"queue": "returns"} or {"department": "warehouse"}: escalation
 """
 
@@ -37,6 +38,7 @@ class AcdWebDeps:
     service: AcdService
     get_call: CallFn  # the store's call record (with the IVR's inputs, already masked)
     report: ReportFn
+    config_status: Callable[[], dict[str, Any]] = dict  # files and the errors of a rejected edit
 
 
 DEPS: web.AppKey[AcdWebDeps] = web.AppKey("acd", AcdWebDeps)
@@ -206,8 +208,23 @@ async def transfer(request: web.Request) -> web.Response:
     return _json({"id": call_id, "queue": queue})
 
 
+async def acd_status(request: web.Request) -> web.Response:
+    """The ACD's configuration: its files, what is live, and why the last edit was rejected (if so)."""
+    deps = request.app[DEPS]
+    config = deps.service.distributor.config
+    return _json(
+        {
+            **deps.config_status(),
+            "agents": len(config.agents),
+            "queues": sorted(config.queues),
+            "departments": sorted(config.departments),
+        }
+    )
+
+
 def add_acd_routes(app: web.Application, deps: AcdWebDeps) -> None:
     app[DEPS] = deps
+    app.router.add_get("/api/acd", acd_status)
     app.router.add_get("/api/agents", list_agents)
     app.router.add_post("/api/agents/{agent_id}/state", set_state)
     app.router.add_get("/api/agents/{agent_id}/current", current)

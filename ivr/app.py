@@ -208,7 +208,10 @@ class Controller:
                     controller_stats=self.stats.snapshot,
                 ),
                 extra_routes=lambda app: add_acd_routes(
-                    app, AcdWebDeps(service=acd_service, get_call=store.get_call, report=report)
+                    app,
+                    AcdWebDeps(
+                        service=acd_service, get_call=store.get_call, report=report, config_status=acd.status
+                    ),
                 ),
             )
 

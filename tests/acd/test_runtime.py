@@ -153,13 +153,15 @@ async def test_reload_keeps_the_old_config_on_a_broken_file_and_applies_a_fixed_
         before = len(e.ari.log)
         assert await e.runtime.reload() is False
         assert e.runtime.errors and all(str(agents) in err for err in e.runtime.errors)
+        assert e.runtime.status()["errors"] == e.runtime.errors  # what GET /api/acd shows
+        assert e.runtime.status()["agents_file"] == str(agents)
         assert len(service.distributor.config.agents) == 8
         assert e.ari.log[before:] == []
 
         text = DEFAULT_AGENTS_FILE.read_text(encoding="utf-8")
         agents.write_text(text[: text.index('  - id: "2108"')], encoding="utf-8")
         assert await e.runtime.reload() is True
-        assert e.runtime.errors == []
+        assert e.runtime.errors == [] and e.runtime.status()["errors"] == []
         deleted = [(a[1], a[2]) for a, _ in e.ari.calls_to("asterisk.delete_dynamic_config")]
         assert deleted == [("endpoint", "2108"), ("aor", "2108"), ("auth", "2108")]
         assert [a.id for a in service.distributor.config.agents] == DEMO_AGENTS[:7]

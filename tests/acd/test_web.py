@@ -365,3 +365,11 @@ async def test_a_department_with_a_queue_moves_the_call_to_that_queue(api: Api) 
     assert status == 200
     assert body["queue"] == "returns"
     assert api.service.distributor.agent("2101").state == AgentState.WRAP_UP
+
+
+async def test_acd_status_lists_the_config_and_the_errors_of_a_rejected_edit(api: Api) -> None:
+    response = await api.client.get("/api/acd")
+    body = await response.json()
+    assert response.status == 200
+    assert body["agents"] == len(api.service.distributor.config.agents)
+    assert "orders" in body["queues"]
