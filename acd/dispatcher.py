@@ -35,8 +35,8 @@ from acd.events import (
 from acd.reservation import AgentReservations
 from ivr.ari.causes import Q850
 from ivr.ari.errors import AriError
-from ivr.ari.events import AriEvent, ChannelDestroyed, ChannelStateChange, Dial, StasisStart, channel_id_of
-from ivr.calls.legs import LEG_ARG_PREFIX, LEG_ID_PREFIX, LegRegistry
+from ivr.ari.events import AriEvent, ChannelDestroyed, StasisStart, channel_id_of
+from ivr.calls.legs import LEG_ARG_PREFIX, LEG_ID_PREFIX, LegRegistry, is_ringing
 from ivr.calls.ports import AriPort
 from ivr.flows import events as fe
 
@@ -69,14 +69,6 @@ class _Conversation:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _is_ringing(event: AriEvent) -> bool:
-    """The agent's phone rings: Asterisk reports it as a ``Dial`` (RINGING) for an originated channel,
-    or as the channel's state."""
-    if isinstance(event, Dial):
-        return event.dialstatus == "RINGING"
-    return isinstance(event, ChannelStateChange) and event.channel.state == "Ringing"
 
 
 def cause_of(event: ChannelDestroyed) -> str:
@@ -227,7 +219,7 @@ class Dispatcher:
             return
         at = event.timestamp or _now()
         log.debug("leg %s (%s %s): %s", leg.channel_id, leg.kind, leg.agent_id, event.type)
-        if _is_ringing(event):
+        if is_ringing(event):
             if leg.kind == "agent" and not leg.answered and not leg.rang:
                 leg.rang = True
                 self._report(OfferRinging(leg.offer_id, at))
@@ -311,7 +303,7 @@ class Dispatcher:
     async def release_operator(self, call_id: str) -> None:
         """Hang the operator's leg up without ending the caller's conversation (escalation): no
         ``ConversationEnded`` follows; the distributor already moved the operator to wrap-up."""
-        conversation = self.conversations.pop(call_id, None)
+        conversation = self.conversations.get(call_id)
         if conversation is None:
             return
         for channel_id in conversation.legs:
@@ -319,10 +311,7 @@ class Dispatcher:
             if leg is not None:
                 leg.connected = False
                 leg.cancelled = True
-                with contextlib.suppress(AriError):
-                    await self._ari.channels.hangup(channel_id)
-        with contextlib.suppress(AriError):
-            await self._ari.bridges.destroy(conversation.bridge_id)
+        await self._close_bridge(call_id)
 
     def restore_conversation(self, *, call_id: str, offer_id: str, agent_id: str, leg_id: str) -> None:
         """After a controller restart: an operator still bridged with a caller (both in the app)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,9 +25,10 @@ from acd.phone_features import PhoneFeatures
 from acd.provision import provision
 from acd.service import AcdService, AcdSettings
 from ivr.ari.client import AriClient
-from ivr.ari.errors import AriError, AriNotFound
+from ivr.ari.errors import AriError
 from ivr.ari.events import AriEvent, DeviceStateChanged, EndpointStateChange, StasisStart
 from ivr.calls.legs import LEG_ARG_PREFIX, LEG_ID_PREFIX, LegRegistry
+from ivr.calls.transfer_leg import LEG_KINDS
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +74,17 @@ def phone_banner(config: AcdConfig, sip_port: int, auto_login: bool) -> list[str
     return lines
 
 
+_TRANSFER_BRIDGE = re.compile("-(" + "|".join(LEG_KINDS.values()) + r")\d+$")
+
+
 def _conversation_call(bridge_id: str) -> str | None:
     """``leg-<call id>-bridge`` (an ACD conversation) → the call id; None for any other bridge."""
     if not (bridge_id.startswith(LEG_ID_PREFIX) and bridge_id.endswith("-bridge")):
         return None
     call_id = bridge_id.removeprefix(LEG_ID_PREFIX).removesuffix("-bridge")
-    return call_id if call_id and "-xfer" not in call_id else None  # not a flow transfer's bridge
+    if not call_id or _TRANSFER_BRIDGE.search(call_id):
+        return None  # a transfer leg's own bridge (a flow's transfer, or a department's phone)
+    return call_id
 
 
 def _is_acd_leg(channel_id: str) -> bool:
@@ -255,15 +262,14 @@ class AcdRuntime:
         service = self.service
         if service is None:
             return
+        try:
+            endpoints = await self._ari.endpoints.list("PJSIP")  # one request, however many operators
+        except AriError as exc:
+            log.warning("registrations unknown (%s); they are learnt as phones register", exc)
+            return
+        states = {e.resource: e.state for e in endpoints}
         for agent in service.distributor.config.agents:
-            try:
-                endpoint = await self._ari.endpoints.get("PJSIP", agent.id)
-                online = endpoint.state == "online"
-            except AriNotFound:
-                online = False
-            except AriError as exc:
-                log.debug("registration of %s unknown: %s", agent.id, exc)
-                continue
+            online = states.get(agent.id) == "online"  # no endpoint yet: not registered
             self._online[agent.id] = online
             service.registered(agent.id, online)
 

@@ -286,6 +286,11 @@ class Endpoints(_Group):
     async def get(self, tech: str, resource: str) -> Endpoint:
         return Endpoint.from_json(await self._r.request("GET", f"/endpoints/{_seg(tech)}/{_seg(resource)}"))
 
+    async def list(self, tech: str) -> builtins.list[Endpoint]:
+        """Every endpoint of one technology (``PJSIP``), in one request."""
+        data = await self._r.request("GET", f"/endpoints/{_seg(tech)}")
+        return [Endpoint.from_json(e) for e in (data if isinstance(data, builtins.list) else [])]
+
 
 class Recordings(_Group):
     """``/recordings``."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ivr.ari.events import AriEvent
+from ivr.ari.events import AriEvent, ChannelStateChange, Dial
 from ivr.ari.models import Channel
 
 LEG_ID_PREFIX = "leg-"
@@ -30,6 +30,14 @@ def is_leg(channel: Channel, args: tuple[str, ...] = ()) -> bool:
     if args and args[0].startswith(LEG_ARG_PREFIX):
         return True
     return channel.id.startswith(LEG_ID_PREFIX) or channel.name.startswith(HELPER_CHANNEL_PREFIXES)
+
+
+def is_ringing(event: AriEvent) -> bool:
+    """A leg's phone rings: Asterisk reports it as a ``Dial`` (RINGING) for an originated channel, or as
+    the channel's state."""
+    if isinstance(event, Dial):
+        return event.dialstatus == "RINGING"
+    return isinstance(event, ChannelStateChange) and event.channel.state == "Ringing"
 
 
 class LegRegistry:

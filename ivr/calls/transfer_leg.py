@@ -1,9 +1,10 @@
-"""A flow's ``transfer``: ring an extension (a department's phone), bridge the caller on answer.
+"""Ring an extension (a department's phone) for a caller, bridge the caller on answer.
 
-The caller hears music on hold while the extension rings. ``TransferDone`` is posted into the call's
-queue when the leg ends: ``answered`` after a conversation, else ``busy`` / ``no_answer`` / ``failed``
-(from the leg's hangup cause, ``transfer_outcome``) — so the verb's ``after`` and ``on_failure`` paths are
-live on real calls exactly as in ``simulate``.
+Used by a flow's ``transfer`` verb and by the ACD's escalation to a department. The caller hears music
+on hold while the extension rings. ``TransferDone`` is posted when the leg ends: ``answered`` after a
+conversation, else ``busy`` / ``no_answer`` / ``failed`` (from the leg's hangup cause,
+``transfer_outcome``) — so the verb's ``after`` and ``on_failure`` paths are live on real calls exactly
+as in ``simulate``. ``on_ringing`` / ``on_answered`` get Asterisk's timestamps (the ACD records the leg).
 """
 
 from __future__ import annotations
@@ -11,15 +12,19 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from ivr.ari.errors import AriError
 from ivr.ari.events import ChannelDestroyed, StasisStart, channel_id_of
-from ivr.calls.legs import LEG_ARG_PREFIX, leg_id
+from ivr.calls.legs import LEG_ARG_PREFIX, is_ringing, leg_id
 from ivr.calls.ports import AriPort
 from ivr.flows.events import Event, TransferDone
 
 log = logging.getLogger(__name__)
+
+LEG_KINDS = {"transfer": "xfer", "department": "dept"}
+"""Stasis argument kind → the leg id's infix (``leg-<call>-xfer1``, ``leg-<call>-dept1``)."""
 
 BUSY_CAUSES = frozenset({17})
 NO_ANSWER_CAUSES = frozenset({16, 18, 19, 21})  # an unanswered ring that ends "normally" timed out
@@ -46,14 +51,21 @@ class TransferLeg:
         target: str,
         n: int,
         post: Callable[[Event], None],
+        kind: str = "transfer",
+        on_ringing: Callable[[datetime], None] | None = None,
+        on_answered: Callable[[datetime], None] | None = None,
     ) -> None:
         self._ari = ari
         self.call_id = call_id
         self.caller_channel = caller_channel
         self.target = target
-        self.leg_id = leg_id(call_id, "xfer", n)
+        self.kind = kind
+        self.leg_id = leg_id(call_id, LEG_KINDS[kind], n)
         self.bridge_id = f"{self.leg_id}-bridge"
         self._post = post
+        self._on_ringing = on_ringing
+        self._on_answered = on_answered
+        self.rang = False
         self.answered = False
         self.done = False
         self._bridged = False
@@ -68,7 +80,7 @@ class TransferLeg:
             await self._ari.channels.originate(
                 f"PJSIP/{self.target}",
                 app=self._ari.app,
-                app_args=f"{LEG_ARG_PREFIX}transfer:{self.call_id}",
+                app_args=f"{LEG_ARG_PREFIX}{self.kind}:{self.call_id}",
                 channel_id=self.leg_id,
                 caller_id=caller_id or None,
                 timeout=max(1, int(timeout_s)),
@@ -80,8 +92,15 @@ class TransferLeg:
     async def on_event(self, event: Any) -> None:
         if self.done:
             return
-        if isinstance(event, StasisStart):
+        at = event.timestamp or datetime.now(UTC)
+        if is_ringing(event) and not self.rang:
+            self.rang = True
+            if self._on_ringing is not None:
+                self._on_ringing(at)
+        elif isinstance(event, StasisStart):
             self.answered = True
+            if self._on_answered is not None:
+                self._on_answered(at)
             try:
                 await self._ari.channels.stop_moh(self.caller_channel)
                 await self._ari.bridges.create(bridge_type="mixing", bridge_id=self.bridge_id)

@@ -55,7 +55,9 @@ async def test_answered_department_is_bridged_and_its_end_returns_the_caller_to_
     await rig.leg("Dial", 3, peer=chan_json(DEPT), dialstatus="RINGING")
     await rig.leg("StasisStart", 5, channel=chan_json(DEPT), args=["leg:department:call-1"])
     assert rig.env.ari.calls_to("channels.stop_moh") == [(("chan-call-1",), {})]
-    assert rig.env.ari.calls_to("bridges.add_channel") == [(("leg-call-1-bridge", ["chan-call-1", DEPT]), {})]
+    assert rig.env.ari.calls_to("bridges.add_channel") == [
+        (("leg-call-1-dept1-bridge", ["chan-call-1", DEPT]), {})
+    ]
     await rig.leg("ChannelDestroyed", 40, channel=chan_json(DEPT), cause=16)
     assert rig.env.posts[CALL] == [fe.QueueDone("orders", "answered", agent="warehouse")]
     assert rig.offers() == [

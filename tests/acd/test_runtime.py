@@ -282,9 +282,11 @@ async def test_an_operator_who_left_while_no_controller_ran_ends_the_conversatio
     left_over(env.ari, "chan-5", "PJSIP/trunk-00000005")  # the caller, alone in the bridge
     env.ari.bridges_by_id["leg-call-5-bridge"] = Bridge("leg-call-5-bridge", channels=("chan-5",))
     env.ari.bridges_by_id["leg-call-4-xfer1-bridge"] = Bridge("leg-call-4-xfer1-bridge", channels=("c4",))
-    await env.runtime.reconcile({"chan-5", "c4"})
+    env.ari.bridges_by_id["leg-call-3-dept1-bridge"] = Bridge("leg-call-3-dept1-bridge", channels=("c3",))
+    await env.runtime.reconcile({"chan-5", "c4", "c3"})
     assert service.dispatcher.ended_while_away == {"call-5"}
-    assert env.ari.calls_to("bridges.destroy") == [(("leg-call-5-bridge",), {})]  # not the transfer's
+    # not a transfer's bridge, nor a department's (the caller talks with the warehouse)
+    assert env.ari.calls_to("bridges.destroy") == [(("leg-call-5-bridge",), {})]
     posted: list[object] = []
     request = QueueRequest("call-5", "chan-5", "orders", 0, "en", datetime.now(UTC), 300.0)
     service.enter(request, posted.append)  # the adopted caller re-enters its queue node

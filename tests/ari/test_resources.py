@@ -228,6 +228,17 @@ async def test_application_endpoint_and_channel_list(fake: FakeAri, client: AriC
     )
     ep = await client.endpoints.get("PJSIP", "agent-101")
     assert (ep.technology, ep.resource, ep.state) == ("PJSIP", "agent-101", "online")
+    fake.reply(
+        "GET",
+        "/endpoints/PJSIP",
+        200,
+        [
+            {"technology": "PJSIP", "resource": r, "state": st, "channel_ids": []}
+            for r, st in (("2101", "online"), ("2102", "offline"))
+        ],
+    )
+    listed = await client.endpoints.list("PJSIP")
+    assert [(e.resource, e.state) for e in listed] == [("2101", "online"), ("2102", "offline")]
     fake.reply("GET", "/channels", 200, [samples.channel(), samples.channel(id="c2")])
     chans = await client.channels.list()
     assert [c.id for c in chans] == ["1732410123.42", "c2"]

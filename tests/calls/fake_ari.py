@@ -97,7 +97,8 @@ class FakeAri:
         self.bridges_by_id: dict[str, Bridge] = {}
         """What ``bridges.get`` finds (else 404)."""
         self.endpoint_states: dict[str, str] = {}
-        """PJSIP resource -> state (``online``/``offline``) for ``endpoints.get`` (else 404)."""
+        """PJSIP resource -> state (``online``/``offline``) for ``endpoints.get`` (else 404) and
+        ``endpoints.list``."""
 
     def fail(self, op: str, exc: Exception, *, once: bool = False) -> None:
         self.failures[op] = exc
@@ -128,6 +129,10 @@ class FakeAri:
             if found_bridge is None:
                 raise AriNotFound(404, "GET", f"/bridges/{args[0]}", "Bridge not found")
             return found_bridge
+        if name == "endpoints.list":
+            return [
+                Endpoint(technology=args[0], resource=r, state=st) for r, st in self.endpoint_states.items()
+            ]
         if name == "endpoints.get":
             state = self.endpoint_states.get(args[1])
             if state is None:
