@@ -178,16 +178,15 @@ class AcdService:
     # --- the call layer's queue port -----------------------------------------------------------
 
     def enter(self, request: QueueRequest, post: Callable[[Event], None]) -> None:
-        caller = Caller(request, post, request.queue)
-        self.callers.add(caller)
         if request.call_id in self.dispatcher.ended_while_away:  # talked, operator gone meanwhile
             self.dispatcher.ended_while_away.discard(request.call_id)
-            self.callers.pop(request.call_id)
             at, call_id = self._clock(), request.call_id
             self.report(ConversationEnded(call_id, at))  # frees the restored agent
             self._submit(lambda store: store.close_open_offers(call_id, at, "answered"))
             post(QueueDone(request.queue, "answered"))
             return
+        caller = Caller(request, post, request.queue)
+        self.callers.add(caller)
         restored = self.dispatcher.restored.pop(request.call_id, None)
         if restored is not None:  # resumed after a controller restart while talking: still bridged
             agent, offer_id = restored

@@ -81,7 +81,7 @@ class CommandExecutor:
         self._caller = (caller_number, caller_name)
         self.timers = CallTimers(lambda name: post(TimerFired(name)))
         self.recordings: dict[str, str] = {}  # ARI recording name -> flow name
-        self.active_plays: dict[str, bool] = {}  # play_id -> barge_in
+        self.active_plays: set[str] = set()  # play ids playing now (barge-in is the engine's decision)
         self.stopped_plays: set[str] = set()
         self.lang = ""
         self.queued: str | None = None  # the queue the caller waits in, if any
@@ -160,7 +160,7 @@ class CommandExecutor:
         if not uris:
             self._post(PlaybackDone(play_id=command.play_id))
             return
-        self.active_plays[command.play_id] = command.barge_in
+        self.active_plays.add(command.play_id)
         try:
             await self._on_caller(
                 self._ari.channels.play(
@@ -169,7 +169,7 @@ class CommandExecutor:
             )
         except AriError as exc:
             log.error("call %s: playback failed (%s); continuing without it", self.call_id, exc)
-            self.active_plays.pop(command.play_id, None)
+            self.active_plays.discard(command.play_id)
             self._post(PlaybackDone(play_id=command.play_id, stopped=True))
 
     async def _stop_play(self, play_id: str) -> None:
@@ -180,7 +180,7 @@ class CommandExecutor:
             await self._ari.playbacks.stop(playback_id(self.call_id, play_id))
 
     def playback_finished(self, play_id: str) -> None:
-        self.active_plays.pop(play_id, None)
+        self.active_plays.discard(play_id)
 
     # --- lookups ---------------------------------------------------------------------------------
 

@@ -125,21 +125,13 @@ class CallManager:
             log.warning("resync: cannot list channels of app %s: %s", self._app, exc)
             return
         live_ids = set(application.channel_ids)
-        for hook in self.before_adopt:
-            try:
-                await hook(live_ids)
-            except Exception:
-                log.exception("resync hook failed; continuing")
+        await _run_hooks(self.before_adopt, live_ids)
         for cid, live in list(self._calls.items()):
             if cid not in live_ids:
                 live.session.gone()
         for cid in sorted(live_ids - set(self._calls)):
             await self._adopt(cid)
-        for hook in self.on_resync:
-            try:
-                await hook(live_ids)
-            except Exception:
-                log.exception("resync hook failed; continuing")
+        await _run_hooks(self.on_resync, live_ids)
 
     async def _adopt(self, channel_id: str) -> None:
         try:
@@ -172,3 +164,12 @@ class CallManager:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _run_hooks(hooks: list[Callable[[set[str]], Awaitable[None]]], live_ids: set[str]) -> None:
+    """Each hook in turn; one that fails is logged and does not stop the resync."""
+    for hook in hooks:
+        try:
+            await hook(live_ids)
+        except Exception:
+            log.exception("resync hook failed; continuing")
