@@ -17,7 +17,6 @@ import contextlib
 import datetime as dt
 import random
 import shlex
-import shutil
 import signal
 import subprocess
 import sys
@@ -44,7 +43,7 @@ from bench.acd_report import (
 from bench.acd_trace import Offer, agent_offers, caller_entries, figures, parse_messages
 from bench.capacity import machine
 from bench.cpu import CpuProbe
-from bench.stack import start_bench_pbx
+from bench.stack import start_bench_pbx, stop_stack
 from ivr.testing.sipp import SippError, SippProcess, free_udp_port, run_sipp, start_sipp
 from ivr.testing.stack import ControllerProcess, TestPbx
 
@@ -436,35 +435,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        _cleanup(controller, pbx, workdir, keep=args.keep, echo=echo)
+        stop_stack(
+            "bench.acd",
+            controller.stop if controller is not None else None,
+            pbx,
+            workdir,
+            keep=args.keep,
+            echo=echo,
+        )
         signal.signal(signal.SIGTERM, previous)
-
-
-def _cleanup(
-    controller: ControllerProcess | None,
-    pbx: TestPbx | None,
-    workdir: Path,
-    *,
-    keep: bool,
-    echo: Callable[[str], None],
-) -> None:
-    if controller is not None:
-        try:
-            controller.stop()
-        except Exception as exc:
-            print(f"bench.acd: stopping the controller: {exc}", file=sys.stderr)
-    if pbx is not None:
-        try:
-            asyncio.run(pbx.pbx.stop())
-            if keep:
-                shutil.copytree(pbx.pbx.log_dir, workdir / "asterisk-log", dirs_exist_ok=True)
-            pbx.pbx.remove_files()
-        except Exception as exc:
-            print(f"bench.acd: stopping Asterisk: {exc}", file=sys.stderr)
-    if keep:
-        echo(f"logs kept in {workdir}")
-    else:
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ import datetime as dt
 import os
 import re
 import shlex
-import shutil
 import signal
 import sys
 import tempfile
@@ -41,7 +40,7 @@ from bench.levels import (
     should_continue,
 )
 from bench.report import CONTROLLER, DIALPLAN, RunInfo, markdown_report, summary_lines, text_table
-from bench.stack import Controllers, start_bench_pbx
+from bench.stack import Controllers, start_bench_pbx, stop_stack
 from ivr.testing.sipp import SippError, caller_pcap, start_sipp
 from ivr.testing.stack import ControllerProcess, TestPbx
 
@@ -386,7 +385,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # no second interrupt during cleanup
-        _cleanup(controllers, pbx, workdir, keep=args.keep, echo=echo)
+        stop_stack(
+            "bench.capacity",
+            controllers.stop if controllers is not None else None,
+            pbx,
+            workdir,
+            keep=args.keep,
+            echo=echo,
+        )
         signal.signal(signal.SIGTERM, previous)
 
 
@@ -415,33 +421,6 @@ async def _run(
         if target == CONTROLLER:
             await asyncio.to_thread(bench.controllers.stop)
     return by_target, call_s
-
-
-def _cleanup(
-    controllers: Controllers | None,
-    pbx: TestPbx | None,
-    workdir: Path,
-    *,
-    keep: bool,
-    echo: Callable[[str], None],
-) -> None:
-    if controllers is not None:
-        try:
-            controllers.stop()
-        except Exception as exc:  # keep going: Asterisk must still be stopped
-            print(f"bench.capacity: stopping the controller: {exc}", file=sys.stderr)
-    if pbx is not None:
-        try:
-            pbx.stop()
-            if keep:
-                shutil.copytree(pbx.pbx.log_dir, workdir / "asterisk-log", dirs_exist_ok=True)
-            pbx.pbx.remove_files()
-        except Exception as exc:
-            print(f"bench.capacity: stopping Asterisk: {exc}", file=sys.stderr)
-    if keep:
-        echo(f"logs kept in {workdir}")
-    else:
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

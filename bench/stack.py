@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,3 +46,33 @@ class Controllers:
         controller, self.current = self.current, None
         if controller is not None:
             controller.stop()
+
+
+def stop_stack(
+    bench: str,
+    stop_controller: Callable[[], None] | None,
+    pbx: TestPbx | None,
+    workdir: Path,
+    *,
+    keep: bool,
+    echo: Callable[[str], None],
+) -> None:
+    """Stop what a bench run started (controller first, then Asterisk, each by pid). With ``keep`` the
+    Asterisk logs are copied into ``workdir`` before the instance's files are removed."""
+    if stop_controller is not None:
+        try:
+            stop_controller()
+        except Exception as exc:  # keep going: Asterisk must still be stopped
+            print(f"{bench}: stopping the controller: {exc}", file=sys.stderr)
+    if pbx is not None:
+        try:
+            asyncio.run(pbx.pbx.stop())
+            if keep:
+                shutil.copytree(pbx.pbx.log_dir, workdir / "asterisk-log", dirs_exist_ok=True)
+            pbx.pbx.remove_files()
+        except Exception as exc:
+            print(f"{bench}: stopping Asterisk: {exc}", file=sys.stderr)
+    if keep:
+        echo(f"logs kept in {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
