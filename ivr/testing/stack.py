@@ -191,6 +191,14 @@ class ControllerProcess:
         except OSError:
             return ""
 
+    def kill(self) -> None:
+        """SIGKILL the controller, by its pid: no clean shutdown (Asterisk keeps its calls in Stasis)."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            raise RuntimeError("the controller is not running")
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+
     def stop(self, timeout: float = 10.0) -> None:
         proc, self.proc = self.proc, None
         if proc is None or proc.poll() is not None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -165,10 +163,7 @@ async def test_controller_killed_while_one_caller_talks_and_one_waits(
         )
         await until(lambda: _queued(controller, "0312220062"), what="second caller queued")
         queued_at = _queued(controller, "0312220062")
-        assert controller.proc is not None
-        os.kill(controller.proc.pid, signal.SIGKILL)
-        controller.proc.wait(5)
-        controller.proc = None
+        controller.kill()
         await asyncio.to_thread(controller.start)
 
         first, second = await asyncio.gather(talking, waiting)
@@ -356,10 +351,7 @@ async def test_operator_hanging_up_while_the_controller_is_down_ends_the_convers
             call(pbx, tmp_path, service="7705", caller="0312220111", trailing_silence_s=40, timeout_s=80)
         )
         await until(lambda: agent(controller, "3108")["state"] == "on_call", what="connected")
-        assert controller.proc is not None
-        os.kill(controller.proc.pid, signal.SIGKILL)
-        controller.proc.wait(5)
-        controller.proc = None
+        controller.kill()
         assert (await phone.hang_up()).successful == 1  # the operator hung up (BYE) during the outage
         await asyncio.to_thread(controller.start)
 
