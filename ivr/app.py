@@ -40,6 +40,7 @@ from ivr.store.calls import CallStore
 from ivr.store.write_behind import CallRecorder
 from ivr.tts.renderer import PromptRenderer
 from ivr.web.app import WebDeps, build_app
+from ivr.web.pages import add_page_routes
 
 log = logging.getLogger(__name__)
 
@@ -207,12 +208,25 @@ class Controller:
                     },
                     controller_stats=self.stats.snapshot,
                 ),
-                extra_routes=lambda app: add_acd_routes(
-                    app,
-                    AcdWebDeps(
-                        service=acd_service, get_call=store.get_call, report=report, config_status=acd.status
+                extra_routes=[
+                    lambda app: add_acd_routes(
+                        app,
+                        AcdWebDeps(
+                            service=acd_service,
+                            get_call=store.get_call,
+                            report=report,
+                            config_status=acd.status,
+                        ),
                     ),
-                ),
+                    add_page_routes,
+                    # wiring: security
+                    # wiring: wallboard
+                    # wiring: reports and calls
+                    # wiring: flows
+                    # wiring: agents and panel
+                    # wiring: recordings and listening
+                    # wiring: metrics and openapi
+                ],
             )
 
             tasks.append(asyncio.create_task(recorder.run(), name="recorder"))
@@ -261,11 +275,12 @@ async def _prewarm(registry: FlowRegistry, renderer: PromptRenderer, site_vars: 
 
 
 async def _start_web(
-    settings: Settings, deps: WebDeps, *, extra_routes: Callable[[web.Application], None]
+    settings: Settings, deps: WebDeps, *, extra_routes: list[Callable[[web.Application], None]]
 ) -> web.AppRunner:
-    """The API, health check and demo order service on the configured address."""
+    """The API, pages, health check and demo order service on the configured address."""
     app = build_app(deps)
-    extra_routes(app)
+    for add_routes in extra_routes:
+        add_routes(app)
     add_demo_routes(app)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

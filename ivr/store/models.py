@@ -124,3 +124,74 @@ class CallbackAttemptRow(Base):
     attempt: Mapped[int] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(128))
     at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class UserRow(Base):
+    """A person who signs in to the browser pages: admin, supervisor or agent (linked to an ACD agent id)."""
+
+    __tablename__ = "users"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    agent_id: Mapped[str | None] = mapped_column(String(64))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    password_changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class WebSessionRow(Base):
+    """A signed-in browser: only the SHA-256 of the cookie's token is kept, with the session's CSRF token.
+    In the database (not in memory) so every node of a cluster knows every session."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_name: Mapped[str] = mapped_column(ForeignKey("users.name", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class FlowVersionRow(Base):
+    """Every publish of a flow from the browser (or a rollback): the YAML, who and when."""
+
+    __tablename__ = "flow_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    flow: Mapped[str] = mapped_column(String(128), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class RecordingRow(Base):
+    """A recording of a conversation with an operator: file relative to the recordings directory."""
+
+    __tablename__ = "recordings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    """Asterisk's live recording name (``YYYY-MM-DD/<call id>-<n>``)."""
+    path: Mapped[str] = mapped_column(String(255))
+    """File relative to the recordings directory (``YYYY-MM-DD/<call id>-<n>.wav``)."""
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class RecordingPauseRow(Base):
+    """A span of a recording left silent: a sensitive flow node, or the operator pressed pause."""
+
+    __tablename__ = "recording_pauses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    """``sensitive`` (a flow node) or ``operator`` (the panel's button) or ``supervisor``."""
+    by: Mapped[str | None] = mapped_column(String(64))
+    paused_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    resumed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -26,7 +26,7 @@ async def test_open_runs_migrations_and_sets_wal(tmp_path: Path) -> None:
         version = conn.execute("SELECT version_num FROM alembic_version").fetchone()
         mode = conn.execute("PRAGMA journal_mode").fetchone()
     assert {"calls", "call_path", "call_inputs", "offers", "callbacks", "survey_results"} <= tables
-    assert version == ("0002",)
+    assert version == ("0003",)
     assert mode == ("wal",)
 
 
