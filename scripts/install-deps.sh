@@ -11,6 +11,7 @@ APT_PACKAGES=(
   sip-tester       # SIPp: test callers and operator softphones
   graphviz         # ivr flows graph
   sox              # prompt conversion to 8/16 kHz
+  chromium         # browser tests (Playwright drives Debian's Chromium; it cannot download its own)
   espeak-ng        # TTS voices for pyttsx3
   libespeak-ng1
   python3-venv
