@@ -14,7 +14,7 @@ from typing import Any
 from acd.config import load_acd
 from acd.report import format_report
 from acd.report_source import report_for
-from ivr.settings import Settings
+from ivr.settings import Settings, SettingsError
 from ivr.store import CallStore
 
 TODAY = "today"
@@ -46,8 +46,17 @@ def _env_file(name: str) -> Path | None:
     return Path(raw) if raw else None
 
 
+def _live_copy(name: str) -> Path | None:
+    """The controller's copy of a shipped file in the data directory (``agents_source``), if made."""
+    try:
+        path = Settings.from_env().data_dir / name
+    except SettingsError:
+        return None
+    return path if path.is_file() else None
+
+
 def cmd_check(args: argparse.Namespace) -> int:
-    agents = Path(args.agents) if args.agents else _env_file("IVR_AGENTS_FILE")
+    agents = Path(args.agents) if args.agents else _env_file("IVR_AGENTS_FILE") or _live_copy("agents.yaml")
     queues = Path(args.queues) if args.queues else _env_file("IVR_QUEUES_FILE")
     config, errors = load_acd(agents, queues)
     for error in errors:

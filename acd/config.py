@@ -19,6 +19,8 @@ DEFAULT_AGENTS_FILE = DEFAULTS_DIR / "agents.yaml"
 DEFAULT_QUEUES_FILE = DEFAULTS_DIR / "queues.yaml"
 
 _AGENT_ID = re.compile(r"^[0-9]{2,10}$")
+PROFICIENCY = (1, 5)
+"""The lowest and highest proficiency an agent skill (and a queue's ``min_proficiency``) may have."""
 _NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 _AGENT_KEYS = ("id", "name", "secret", "skills", "languages")
 _QUEUE_KEYS = (
@@ -34,6 +36,7 @@ _QUEUE_KEYS = (
     "aht_estimate",
     "relax",
     "display",
+    "record",
 )
 _RELAX_KEYS = ("after", "min_proficiency", "language")
 _DEPARTMENT_KEYS = ("extension", "queue")
@@ -159,7 +162,7 @@ def _agent(c: _Checker, raw: Any, path: Path_) -> AgentConfig | None:
     skills: dict[str, int] = {}
     raw_skills = c.mapping(data["skills"], (*path, "skills")) if "skills" in data else None
     for skill, level in (raw_skills or {}).items():
-        p = c.whole(level, (*path, "skills", skill), 1, 5)
+        p = c.whole(level, (*path, "skills", skill), *PROFICIENCY)
         if p is not None:
             skills[skill] = p
     languages: list[str] = []
@@ -231,7 +234,7 @@ def _relax(c: _Checker, raw: Any, path: Path_) -> tuple[RelaxRule, ...]:
         if "after" not in data:
             c.add(p, "missing required key 'after'")
         level = (
-            c.whole(data["min_proficiency"], (*p, "min_proficiency"), 1, 5)
+            c.whole(data["min_proficiency"], (*p, "min_proficiency"), *PROFICIENCY)
             if "min_proficiency" in data
             else None
         )
@@ -251,7 +254,7 @@ def _relax(c: _Checker, raw: Any, path: Path_) -> tuple[RelaxRule, ...]:
 _Field = tuple[str, Callable[[_Checker, Any, Path_], Any]]
 
 _FIELDS: dict[str, _Field] = {
-    "min_proficiency": ("min_proficiency", lambda c, v, p: c.whole(v, p, 1, 5)),
+    "min_proficiency": ("min_proficiency", lambda c, v, p: c.whole(v, p, *PROFICIENCY)),
     "priority": ("priority", lambda c, v, p: c.whole(v, p, 0, 100)),
     "target_rings": ("target_rings", lambda c, v, p: c.whole(v, p, 1)),
     "max_wait": ("max_wait_s", lambda c, v, p: c.number(v, p, 1)),
@@ -285,6 +288,12 @@ def _queue(c: _Checker, name: str, raw: Any, path: Path_) -> QueueConfig | None:
             c.add(
                 (*path, "strategy"), f"'{strategy}' is not allowed{hint}; use one of: {', '.join(STRATEGIES)}"
             )
+    if "record" in data:
+        if isinstance(data["record"], bool):
+            values["record"] = data["record"]
+        else:
+            got = describe_value(data["record"])
+            c.add((*path, "record"), f"wrong type: expected true or false, got {got}")
     if "relax" in data:
         values["relax"] = _relax(c, data["relax"], (*path, "relax"))
     if "display" in data:

@@ -151,6 +151,15 @@ class Connect:
 
 
 @dataclass(frozen=True)
+class RecordConversation:
+    """The queue records its conversations: record the call's conversation bridge (after ``Connect``)."""
+
+    call_id: str
+    queue: str
+    agent_id: str
+
+
+@dataclass(frozen=True)
 class DialCustomer:
     """A callback's agent answered: now dial the customer and bridge them with the agent."""
 
@@ -210,6 +219,7 @@ AcdCommand = (
     RingAgent
     | CancelOffer
     | Connect
+    | RecordConversation
     | DialCustomer
     | QueueLeft
     | QueueStatus

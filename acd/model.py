@@ -47,6 +47,8 @@ class QueueConfig:
     aht_estimate_s: float = 180.0
     relax: tuple[RelaxRule, ...] = ()
     display: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    record: bool = False
+    """Record conversations with operators (ARI recording of the conversation's bridge)."""
 
     def target_s(self, ring_cycle_s: float) -> float:
         """The service target in seconds: rings x the site's ring cycle."""

@@ -9,7 +9,16 @@ from datetime import datetime, timedelta
 
 from acd.agent_book import AgentBook
 from acd.agents import AgentState
-from acd.events import AcdCommand, CancelOffer, Connect, DialCustomer, OfferEnded, OfferFailed, RingAgent
+from acd.events import (
+    AcdCommand,
+    CancelOffer,
+    Connect,
+    DialCustomer,
+    OfferEnded,
+    OfferFailed,
+    RecordConversation,
+    RingAgent,
+)
 from acd.model import QueueConfig
 from acd.queued_calls import CONNECTED, DIALING, OFFERING, QueuedCall, back_to_waiting
 
@@ -125,6 +134,8 @@ class Offers:
         else:
             call.phase = CONNECTED
             out.append(Connect(offer_id, call.call_id, offer.agent_id))
+            if q is not None and q.record:
+                out.append(RecordConversation(call.call_id, call.queue, offer.agent_id))
 
     def failed(
         self,

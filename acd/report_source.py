@@ -8,7 +8,7 @@ docs/metrics.md "From the store".
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -135,6 +135,17 @@ def facts_from_rows(
 # --- the report -------------------------------------------------------------------------------------
 
 
+async def load_facts(
+    store: ReportStore, *, since: datetime | None, until: datetime | None, now: datetime
+) -> tuple[list[CallFact], list[AgentInterval]]:
+    """The calls started in [since, until) as facts, and the agents' intervals over the window (those
+    still open closed at ``until`` or ``now``, whichever is earlier; ``now`` when ``until`` is None)."""
+    rows = await store.report_rows(since, until)
+    log_records = await store.agent_state_log(since, until)
+    close_at = as_utc(now) if until is None else min(as_utc(until), as_utc(now))
+    return facts_from_rows(rows, wrapups_from_log(log_records)), intervals_from_log(log_records, close_at)
+
+
 async def report_for(
     store: ReportStore,
     *,
@@ -147,11 +158,7 @@ async def report_for(
 ) -> dict[str, Any]:
     """``build_report`` over calls started in [since, until); agent intervals still open are closed at
     ``until`` or ``now``, whichever is earlier (``now`` when ``until`` is None)."""
-    rows = await store.report_rows(since, until)
-    log_records = await store.agent_state_log(since, until)
-    close_at = as_utc(now) if until is None else min(as_utc(until), as_utc(now))
-    facts = facts_from_rows(rows, wrapups_from_log(log_records))
-    intervals: Sequence[AgentInterval] = intervals_from_log(log_records, close_at)
+    facts, intervals = await load_facts(store, since=since, until=until, now=now)
     return await asyncio.to_thread(
         build_report,
         facts,

@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from acd.agents import AgentState, AgentStatus
+from acd.agents_source import replace_checked, seeded
 from acd.config import DEFAULT_AGENTS_FILE, DEFAULT_QUEUES_FILE, load_acd
 from acd.feature_codes import agent_of_channel
 from acd.model import AcdConfig
 from acd.phone_features import PhoneFeatures
 from acd.provision import provision
 from acd.service import AcdService, AcdSettings
+from acd.skills_edit import FileRejected, SkillsEdit, with_edit
 from ivr.ari.client import AriClient
 from ivr.ari.errors import AriError
 from ivr.ari.events import AriEvent, DeviceStateChanged, EndpointStateChange, StasisStart
@@ -47,6 +49,13 @@ class AcdFiles:
 
     def paths(self) -> tuple[Path, Path]:
         return (self.agents or DEFAULT_AGENTS_FILE, self.queues or DEFAULT_QUEUES_FILE)
+
+    @classmethod
+    def in_data_dir(cls, agents: Path | None, queues: Path | None, data_dir: Path) -> AcdFiles:
+        """The controller's files: the configured ones; without an agents file, a copy of the shipped
+        demo agents made once in ``data_dir`` (an edit from the web never writes inside the package).
+        The queues are never written, so the shipped queues file is read where it is."""
+        return cls(seeded(agents, DEFAULT_AGENTS_FILE, data_dir / "agents.yaml"), queues)
 
 
 def load_config(files: AcdFiles) -> tuple[AcdConfig | None, list[str]]:
@@ -126,6 +135,7 @@ class AcdRuntime:
         self._stamp: tuple[float, float] = (0.0, 0.0)
         self._tasks: set[asyncio.Task[None]] = set()
         self._online: dict[str, bool] = {}
+        self._edit_lock = asyncio.Lock()
         self.on_reconfigured: list[Callable[[AcdConfig], object]] = []
         """Told of each configuration that went live by hot reload (the flows re-check their queues)."""
 
@@ -333,6 +343,27 @@ class AcdRuntime:
         await self.learn_registrations()
         log.info("ACD config reloaded at %s", datetime.now(UTC).isoformat())
         return True
+
+    async def edit_agent(self, agent_id: str, edit: SkillsEdit) -> None:
+        """A supervisor's skills edit: written to the agents file (checked by the loader first, then
+        replaced atomically) and made live through ``reload`` as if the watcher had seen it. Raises
+        ``UnknownAgent`` (not in the file) or ``FileRejected`` (the loader's errors; file untouched)."""
+        async with self._edit_lock:
+            path, queues = self.files.agents, self.files.paths()[1]
+            if path is None:
+                raise FileRejected(["the shipped demo agents file is not edited here: set IVR_AGENTS_FILE"])
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise FileRejected([f"{path}: cannot read the file: {exc}"]) from exc
+            new_text = with_edit(text, str(path), agent_id, edit)
+            errors = replace_checked(path, new_text, lambda tmp: [str(e) for e in load_acd(tmp, queues)[1]])
+            if errors:
+                raise FileRejected(errors)
+            log.info("ACD: agent %s's skills edited in %s", agent_id, path)
+            self._stamp = self._mtimes()  # the watcher need not reload it a second time
+            if not await self.reload():
+                raise FileRejected(self.errors or ["the ACD is not running"])
 
     async def close(self) -> None:
         if self.features is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -104,6 +104,13 @@ class AcdService:
         self._task: asyncio.Task[None] | None = None
         self.listeners: list[Callable[[AgentStatus], None]] = []
         """Told of every agent state change (the wallboard)."""
+        self.command_hooks: list[Callable[[AcdCommand], Awaitable[None]]] = []
+        """Awaited with each command after the dispatcher ran it, in the ACD's order (the recorder takes
+        ``RecordConversation``)."""
+        self.changed: list[Callable[[], None]] = []
+        """Told after each item the ACD's task took (a caller queued or gone, an offer, an agent's
+        change, a timer): something a reader of queues or agents may see differently. Cheap, frequent:
+        listeners coalesce (the wallboard pushes at most every 250 ms)."""
 
     # --- the ACD's task ------------------------------------------------------------------------
 
@@ -144,6 +151,14 @@ class AcdService:
                     await self.dispatcher.requeued(*item)
             except Exception:
                 log.exception("ACD: %s %r failed; continuing", kind, item)
+            self._tell_changed()
+
+    def _tell_changed(self) -> None:
+        for listener in self.changed:
+            try:
+                listener()
+            except Exception:
+                log.exception("ACD: change listener failed; ignored")
 
     async def _apply(self, event: AcdEvent) -> None:
         now = self._clock()
@@ -155,6 +170,8 @@ class AcdService:
         for command in commands:
             self._record(command)
             await self.dispatcher.execute(command)
+            for hook in self.command_hooks:
+                await hook(command)
         self._arm_timer()
 
     def _arm_timer(self) -> None:

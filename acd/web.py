@@ -3,7 +3,9 @@ behind the same bearer auth and JSON errors as the rest of ``/api``.
 
     GET  /api/agents                  every agent: state, since, reason, skills, languages, registered, call
     POST /api/agents/{id}/state       {"state": "available"|"paused"|"logged_out", "reason": "…"}
-    GET  /api/agents/{id}/current     screen pop: the caller the agent is talking to, with the IVR's inputs
+    PUT  /api/agents/{id}/skills      {"skills": {"orders": 5}, "languages"?: ["ja"]}: written to the file
+    GET  /api/agents/{id}/current     own state (since, reason) and the screen pop: the caller the agent is
+                                      talking to, with the IVR's inputs
     GET  /api/queues                  per queue: waiting, longest wait, agents by state, today's SL
     GET  /api/report?since=&until=    the report (= ``ivr report --json``)
     GET  /api/acd                     the agents/queues files and the errors of a rejected edit
@@ -24,11 +26,13 @@ from aiohttp import web
 from acd.agents import REQUESTABLE, TransitionNotAllowed
 from acd.distributor import UnknownAgent, UnknownCall, UnknownQueue
 from acd.service import AcdService
+from acd.skills_edit import EditRejected, FileRejected, SkillsEdit, parse_edit
 
 log = logging.getLogger(__name__)
 
 ReportFn = Callable[[datetime | None, datetime | None], Awaitable[dict[str, Any]]]
 CallFn = Callable[[str], Awaitable[dict[str, Any] | None]]
+EditFn = Callable[[str, SkillsEdit], Awaitable[None]]
 
 MAX_REASON = 64
 
@@ -39,6 +43,7 @@ class AcdWebDeps:
     get_call: CallFn  # the store's call record (with the IVR's inputs, already masked)
     report: ReportFn
     config_status: Callable[[], dict[str, Any]] = dict  # files and the errors of a rejected edit
+    edit_agent: EditFn | None = None  # AcdRuntime.edit_agent: skills written to the agents file, reloaded
 
 
 DEPS: web.AppKey[AcdWebDeps] = web.AppKey("acd", AcdWebDeps)
@@ -94,6 +99,29 @@ async def set_state(request: web.Request) -> web.Response:
     return _json(row)
 
 
+async def edit_skills(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    agent_id = request.match_info["agent_id"]
+    if deps.edit_agent is None:
+        return _error(503, "skills cannot be edited here")
+    if not any(r["id"] == agent_id for r in deps.service.agent_rows()):
+        return _error(404, "agent not found", id=agent_id)
+    body = await _object(request)
+    if isinstance(body, web.Response):
+        return body
+    known = {q.skill for q in deps.service.distributor.config.queues.values()}
+    try:
+        await deps.edit_agent(agent_id, parse_edit(body, known))
+    except EditRejected as exc:
+        return _error(422, str(exc), field=exc.field)
+    except FileRejected as exc:
+        return _error(422, "the agents file rejected the edit (unchanged)", errors=exc.errors)
+    except UnknownAgent:
+        return _error(404, "agent not in the agents file", id=agent_id)
+    row = next((r for r in deps.service.agent_rows() if r["id"] == agent_id), None)
+    return _json(row) if row is not None else _error(404, "agent not found", id=agent_id)
+
+
 async def current(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     agent_id = request.match_info["agent_id"]
@@ -101,8 +129,9 @@ async def current(request: web.Request) -> web.Response:
     if agent_id not in rows:
         return _error(404, "agent not found", id=agent_id)
     caller = deps.service.callers.for_agent(agent_id)
+    me = {k: rows[agent_id][k] for k in ("state", "state_since", "reason")}
     if caller is None:
-        return _json({"agent": agent_id, "state": rows[agent_id]["state"], "call": None})
+        return _json({"agent": agent_id, **me, "call": None})
     req = caller.request
     record = None
     try:
@@ -120,7 +149,7 @@ async def current(request: web.Request) -> web.Response:
         "inputs": (record or {}).get("inputs", []),
         "path": (record or {}).get("path", []),
     }
-    return _json({"agent": agent_id, "state": rows[agent_id]["state"], "call": call})
+    return _json({"agent": agent_id, **me, "call": call})
 
 
 async def queues(request: web.Request) -> web.Response:
@@ -217,6 +246,7 @@ async def acd_status(request: web.Request) -> web.Response:
             **deps.config_status(),
             "agents": len(config.agents),
             "queues": sorted(config.queues),
+            "skills": sorted({q.skill for q in config.queues.values()}),  # what agents' skills may name
             "departments": sorted(config.departments),
         }
     )
@@ -227,6 +257,7 @@ def add_acd_routes(app: web.Application, deps: AcdWebDeps) -> None:
     app.router.add_get("/api/acd", acd_status)
     app.router.add_get("/api/agents", list_agents)
     app.router.add_post("/api/agents/{agent_id}/state", set_state)
+    app.router.add_put("/api/agents/{agent_id}/skills", edit_skills)
     app.router.add_get("/api/agents/{agent_id}/current", current)
     app.router.add_get("/api/queues", queues)
     app.router.add_get("/api/report", report)

@@ -17,10 +17,17 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from acd.agents import AgentState
+from acd.live_metrics import read_today
+from acd.metrics import ServiceStandard
+from acd.recording_features import RecordingFeatures
+from acd.recording_retention import run_retention
 from acd.report_source import report_for
 from acd.runtime import AcdConfigError, AcdFiles, AcdRuntime, load_config, phone_banner
 from acd.service import AcdSettings
+from acd.wallboard import AcdWallboard
 from acd.web import AcdWebDeps, add_acd_routes
+from acd.web_reports import ReportWebDeps, add_report_routes
 from ivr.ari.client import AriClient
 from ivr.ari.errors import AriAuthError, AriConnectionError, AriError
 from ivr.ari.stream import EventStream
@@ -34,13 +41,23 @@ from ivr.calls.voicemail_files import VoicemailFiler
 from ivr.demo.orders import add_demo_routes
 from ivr.flows.loader import SHIPPED_DIR
 from ivr.flows.registry import FlowRegistry, UnknownFlow
+from ivr.flows.site_flows import SiteFlows
 from ivr.flows.static_prompts import static_prompts
 from ivr.settings import Settings
 from ivr.store.calls import CallStore
 from ivr.store.write_behind import CallRecorder
 from ivr.tts.renderer import PromptRenderer
+from ivr.web.access import SecurityDeps
 from ivr.web.app import WebDeps, build_app
+from ivr.web.bootstrap import ensure_users
+from ivr.web.flows import FlowWebDeps, add_flow_routes
+from ivr.web.login import add_login_routes
+from ivr.web.metrics import MetricsDeps, add_metrics_routes
+from ivr.web.openapi import add_openapi_routes
 from ivr.web.pages import add_page_routes
+from ivr.web.passwords import WeakPasswordError
+from ivr.web.recordings import RecordingWebDeps, add_recording_routes
+from ivr.web.wallboard import WallboardDeps, add_wallboard_routes
 
 log = logging.getLogger(__name__)
 
@@ -93,14 +110,15 @@ class Controller:
         self._stream: EventStream | None = None
 
     def flow_dirs(self) -> list[Path]:
-        dirs = [SHIPPED_DIR]
-        if self.settings.flows_dir is not None:
-            dirs.append(self.settings.flows_dir)
-        return dirs
+        return [SHIPPED_DIR, self.settings.site_flows_dir]
 
     async def run(self) -> None:
         s = self.settings
         s.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            s.site_flows_dir.mkdir(parents=True, exist_ok=True)  # the flow editor publishes here
+        except OSError as exc:
+            raise StartupError(f"cannot create the site flows directory {s.site_flows_dir}: {exc}") from exc
         ari = AriClient(s.ari_url, s.ari_user, self._ari_password, s.ari_app)
         store = CallStore(s.db_url, ring_cycle_s=s.ring_cycle_s)
         http = aiohttp.ClientSession()
@@ -112,13 +130,19 @@ class Controller:
                 await store.open()
             except Exception as exc:
                 raise StartupError(f"database {s.db_url} is unusable: {exc} (set IVR_DB_URL)") from exc
-            acd_files = AcdFiles(s.agents_file, s.queues_file)
+            acd_files = AcdFiles.in_data_dir(s.agents_file, s.queues_file, s.data_dir)
             acd_config, acd_errors = load_config(acd_files)
             if acd_config is None:
                 raise StartupError(
                     "ACD configuration rejected (fix the file, `ivr acd check` lists the errors):\n  "
                     + "\n  ".join(acd_errors)
                 )
+            try:
+                user_lines = await ensure_users(
+                    store, s.data_dir, s.admin_password, [agent.id for agent in acd_config.agents]
+                )
+            except WeakPasswordError as exc:
+                raise StartupError(str(exc)) from exc
             registry = FlowRegistry(
                 self.flow_dirs(),
                 default_flow=s.default_flow,
@@ -136,7 +160,7 @@ class Controller:
                 ) from exc
             recorder = CallRecorder(store)
             legs = LegRegistry()
-            renderer = PromptRenderer(self._media.sounds_dir, self._media.media_uri)
+            renderer = PromptRenderer.from_env(self._media.sounds_dir, self._media.media_uri)
             try:
                 speech = SpeechService(ari=ari, app=s.ari_app, config=AsrConfig.from_env(), legs=legs)
             except AsrConfigError as exc:
@@ -157,7 +181,7 @@ class Controller:
                 acd_service = await acd.start(store)
             except AcdConfigError as exc:
                 raise StartupError(str(exc)) from exc
-            self.banner_lines = phone_banner(acd_config, s.sip_port, s.auto_login)
+            self.banner_lines = phone_banner(acd_config, s.sip_port, s.auto_login) + user_lines
             deps = SessionDeps(
                 ari=ari,
                 recorder=recorder,
@@ -182,6 +206,15 @@ class Controller:
             )
             manager.before_adopt.append(acd.reconcile)
             manager.orphan_leg_handlers.append(acd.on_orphan_leg)
+            recording = RecordingFeatures.attach(
+                ari=ari,
+                legs=legs,
+                service=acd_service,
+                spool=self._media.recording_spool,
+                recordings_dir=s.recordings_dir,
+                submit=recorder.submit,
+            )
+            manager.channelless_handlers.append(recording.recorder.on_event)
 
             async def report(since: datetime | None, until: datetime | None) -> dict[str, Any]:
                 return await report_for(
@@ -194,6 +227,7 @@ class Controller:
                     now=datetime.now(UTC),
                 )
 
+            standard = ServiceStandard(s.ring_cycle_s, s.answer_target_rings, s.short_abandon_s)
             self._stream = stream = EventStream(ari, on_connect=manager.resync)
 
             runner = await _start_web(
@@ -216,22 +250,72 @@ class Controller:
                             get_call=store.get_call,
                             report=report,
                             config_status=acd.status,
+                            edit_agent=acd.edit_agent,
                         ),
                     ),
                     add_page_routes,
-                    # wiring: security
-                    # wiring: wallboard
-                    # wiring: reports and calls
-                    # wiring: flows
-                    # wiring: agents and panel
-                    # wiring: recordings and listening
-                    # wiring: metrics and openapi
+                    lambda app: add_login_routes(  # wiring: security
+                        app,
+                        SecurityDeps(
+                            store=store,
+                            call_of_agent=lambda agent_id: (
+                                c.request.call_id if (c := acd_service.callers.for_agent(agent_id)) else None
+                            ),
+                            cookie_secure=s.cookie_secure,
+                        ),
+                    ),
+                    lambda app: add_wallboard_routes(  # wiring: wallboard
+                        app,
+                        WallboardDeps.of(
+                            AcdWallboard(acd_service, report, manager.live_calls, manager.on_calls_changed)
+                        ),
+                    ),
+                    lambda app: add_report_routes(
+                        app,
+                        ReportWebDeps(
+                            store=store,
+                            ring_cycle_s=s.ring_cycle_s,
+                            target_rings=s.answer_target_rings,
+                            short_abandon_s=s.short_abandon_s,
+                        ),
+                    ),
+                    lambda app: add_flow_routes(
+                        app, FlowWebDeps(flows=SiteFlows(registry, s.site_flows_dir), store=store)
+                    ),
+                    lambda app: add_recording_routes(
+                        app,
+                        RecordingWebDeps(
+                            set_paused=recording.set_paused,
+                            listen=recording.listen,
+                            recording_file=store.recording_file,
+                            recordings_dir=s.recordings_dir,
+                        ),
+                    ),
+                    lambda app: add_metrics_routes(  # wiring: metrics and openapi
+                        app,
+                        MetricsDeps(
+                            controller=self.stats,
+                            queues=lambda: acd_service.distributor.queue_snapshot(datetime.now(UTC)),
+                            agent_states=lambda: [row["state"] for row in acd_service.agent_rows()],
+                            agent_state_names=[str(state) for state in AgentState],
+                            today=lambda: read_today(store, standard, datetime.now(UTC)),
+                            speech=speech,
+                            recorder=recorder,
+                            ring_cycle_s=s.ring_cycle_s,
+                        ),
+                    ),
+                    add_openapi_routes,
                 ],
             )
 
             tasks.append(asyncio.create_task(recorder.run(), name="recorder"))
             tasks.append(asyncio.create_task(registry.watch(), name="flows-watch"))
             tasks.append(asyncio.create_task(acd.watch(), name="acd-watch"))
+            tasks.append(
+                asyncio.create_task(
+                    run_retention(store, s.recordings_dir, s.recording_retention_days), name="retention"
+                )
+            )
             tasks.append(asyncio.create_task(_prewarm(registry, renderer, s.site_vars), name="prewarm"))
             log.info(
                 "controller listening on http://%s:%d (ARI %s, app %s)",
@@ -251,6 +335,7 @@ class Controller:
                 ) from exc
             finally:
                 await manager.shutdown()
+                await recording.close()
                 await acd.close()
                 await speech.close()
                 await recorder.close()

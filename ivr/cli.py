@@ -1,4 +1,4 @@
-"""The ``ivr`` command: ``up``, ``serve``, ``pbx …``, ``flows …``, ``acd check``, ``report``."""
+"""The ``ivr`` command: ``up``, ``serve``, ``pbx …``, ``flows …``, ``acd check``, ``report``, ``users …``."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     from ivr.flows.cli import register as register_flows
     from ivr.pbx.cli import register as register_pbx
     from ivr.up import register as register_up
+    from ivr.web.users_cli import register as register_users
 
     parser = argparse.ArgumentParser(
         prog="ivr", description="Contact-center IVR controller for Asterisk (ARI)"
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_pbx(sub)
     register_flows(sub, site_env=_site_queues)
     register_acd(sub)
+    register_users(sub)
     return parser
 
 

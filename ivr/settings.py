@@ -63,6 +63,12 @@ def _outbound_dial(template: str) -> str:
     return template
 
 
+def _retention_days(days: int) -> int:
+    if days < 0:
+        raise SettingsError(f"IVR_RECORDING_RETENTION_DAYS={days}: use 0 (keep forever) or more days")
+    return days
+
+
 DEFAULT_OUTBOUND_DIAL = "PJSIP/trunk/sip:{number}@127.0.0.1:5070"
 """The demo's outbound gateway for callbacks (a SIP phone or carrier on 127.0.0.1:5070)."""
 
@@ -101,16 +107,25 @@ class Settings:
     ring_cycle_s: float  # one ring (on + off); Japan 3 s, North America 6 s
     answer_target_rings: int
     # ACD
-    agents_file: Path | None = None  # None: the shipped demo agents (acd/defaults/agents.yaml)
+    agents_file: Path | None = None  # None: data_dir/agents.yaml, a copy of acd/defaults/agents.yaml
     queues_file: Path | None = None  # None: the shipped queues (acd/defaults/queues.yaml)
     auto_login: bool = True  # a phone that registers logs its agent in (available)
     outbound_dial: str = "PJSIP/trunk/sip:{number}@127.0.0.1:5070"  # callbacks dial this; {number}: customer
     short_abandon_s: float = 5.0
+    admin_password: str | None = None  # IVR_ADMIN_PASSWORD: the web admin's password (else generated)
+    cookie_secure: bool = False  # IVR_COOKIE_SECURE: mark session cookies Secure (site served over HTTPS)
+    recording_retention_days: int = 90  # operator conversations kept this many days; 0: forever
 
     @property
     def site_vars(self) -> dict[str, str]:
         """Variables every flow sees (they override a flow's own ``vars``)."""
         return {"services.orders": self.services_orders, "hours.override": self.hours_override}
+
+    @property
+    def site_flows_dir(self) -> Path:
+        """Where site flows live and the browser's flow editor publishes: ``IVR_FLOWS_DIR``, else
+        ``<data_dir>/flows``. Its flows override shipped flows of the same name."""
+        return self.flows_dir if self.flows_dir is not None else self.data_dir / "flows"
 
     @property
     def answer_target_s(self) -> float:
@@ -159,4 +174,7 @@ class Settings:
                 _env("IVR_OUTBOUND_DIAL", "PJSIP/trunk/sip:{number}@127.0.0.1:5070")
             ),
             short_abandon_s=_env_float("IVR_SHORT_ABANDON_S", 5.0),
+            admin_password=os.environ.get("IVR_ADMIN_PASSWORD") or None,
+            cookie_secure=_env_bool("IVR_COOKIE_SECURE", False),
+            recording_retention_days=_retention_days(_env_int("IVR_RECORDING_RETENTION_DAYS", 90)),
         )

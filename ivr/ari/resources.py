@@ -220,6 +220,23 @@ class Bridges(_Group):
     async def destroy(self, id: str) -> None:
         await self._r.request("DELETE", f"/bridges/{_seg(id)}")
 
+    async def record(
+        self, id: str, *, name: str, format: str = "wav", if_exists: str = "fail", beep: bool = False
+    ) -> LiveRecording:
+        """Record what the bridge mixes (every party) as ``<spool>/<name>.<format>``; a ``/`` in ``name``
+        makes Asterisk create that sub-directory of its recording spool."""
+        params: Params = {
+            "name": name,
+            "format": format,
+            "maxDurationSeconds": 0,
+            "maxSilenceSeconds": 0,
+            "beep": beep,
+            "terminateOn": "none",
+            "ifExists": if_exists,
+        }
+        data = await self._r.request("POST", f"/bridges/{_seg(id)}/record", params=params)
+        return LiveRecording.from_json(data)
+
 
 class Playbacks(_Group):
     """``/playbacks``."""
@@ -300,3 +317,17 @@ class Recordings(_Group):
 
     async def delete_stored(self, name: str) -> None:
         await self._r.request("DELETE", f"/recordings/stored/{_seg(name)}")
+
+    async def mute(self, name: str) -> None:
+        """Silence a live recording: it goes on writing, but silence (the file keeps the call's length)."""
+        await self._r.request("POST", f"/recordings/live/{_seg(name)}/mute")
+
+    async def unmute(self, name: str) -> None:
+        await self._r.request("DELETE", f"/recordings/live/{_seg(name)}/mute")
+
+    async def pause(self, name: str) -> None:
+        """Stop writing a live recording until ``unpause`` (the paused span is cut out of the file)."""
+        await self._r.request("POST", f"/recordings/live/{_seg(name)}/pause")
+
+    async def unpause(self, name: str) -> None:
+        await self._r.request("DELETE", f"/recordings/live/{_seg(name)}/pause")

@@ -11,6 +11,8 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 from ivr.ari.errors import AriError, AriNotFound
 from ivr.ari.events import AriEvent, StasisStart, channel_id_of
@@ -31,6 +33,7 @@ FindOpenCall = Callable[[str], Awaitable[OpenCallFacts | None]]
 class _Live:
     session: CallSession
     task: asyncio.Task[None]
+    started_at: datetime
 
 
 class CallManager:
@@ -54,6 +57,8 @@ class CallManager:
         """Told of a leg entering the app that nobody owns (answered after a controller restart)."""
         self.channelless_handlers: list[Callable[[AriEvent], None]] = []
         """Told of events about no channel (e.g. ``EndpointStateChange``: a phone registered)."""
+        self.on_calls_changed: list[Callable[[], None]] = []
+        """Told when a call starts or ends (the wallboard). Node changes are not announced."""
 
     @property
     def active(self) -> int:
@@ -64,6 +69,25 @@ class CallManager:
             if live.session.call_id == call_id:
                 return live.session
         return None
+
+    def live_calls(self) -> list[dict[str, Any]]:
+        """The calls in progress, oldest first, JSON-able (read-only; the wallboard): id, caller, flow,
+        current node (``None`` before the flow starts or once it finished), started_at, and the queue
+        the caller waits in or talks from (``None`` when not queued)."""
+        rows = []
+        for live in sorted(self._calls.values(), key=lambda live: live.started_at):
+            session, state = live.session, live.session.state
+            rows.append(
+                {
+                    "id": session.call_id,
+                    "caller": {"number": session.caller_number, "name": session.caller_name},
+                    "flow": state.flow if state is not None else session.flow.name,
+                    "node": state.node if state is not None and not state.finished else None,
+                    "started_at": live.started_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+                    "queue": session.exec.queued,
+                }
+            )
+        return rows
 
     def dispatch(self, event: AriEvent) -> None:
         """Called for every ARI event, in arrival order. Never blocks, never raises."""
@@ -102,15 +126,24 @@ class CallManager:
             queued=start.queued,
         )
         task = asyncio.get_running_loop().create_task(session.run(), name=f"call-{start.call_id}")
-        self._calls[channel.id] = _Live(session, task)
+        self._calls[channel.id] = _Live(session, task, channel.creationtime or datetime.now(UTC))
         self._deps.stats.calls_started += 1
         self._deps.stats.calls_active = len(self._calls)
         channel_id = channel.id
         task.add_done_callback(lambda _task: self._forget(channel_id))
+        self._calls_changed()
 
     def _forget(self, channel_id: str) -> None:
         self._calls.pop(channel_id, None)
         self._deps.stats.calls_active = len(self._calls)
+        self._calls_changed()
+
+    def _calls_changed(self) -> None:
+        for listener in self.on_calls_changed:
+            try:
+                listener()
+            except Exception:
+                log.exception("calls-changed listener failed; ignored")
 
     async def resync(self) -> None:
         """After every (re)connection: adopt calls we do not know, end the ones that are gone."""

@@ -22,8 +22,9 @@ def _default_dirs(extra: str | None = None) -> list[Path]:
         try:
             from ivr.settings import Settings
 
-            flows_dir = Settings.from_env().flows_dir
-            site = str(flows_dir) if flows_dir else None
+            settings = Settings.from_env()
+            flows_dir = settings.site_flows_dir  # IVR_FLOWS_DIR, else <data dir>/flows if it exists
+            site = str(flows_dir) if settings.flows_dir or flows_dir.is_dir() else None
         except ValueError:
             site = None
     if site:
@@ -149,7 +150,7 @@ def register(subparsers: Any, *, site_env: SiteEnv | None = None) -> None:
     p.add_argument("--lang", help="start language (ja|en)")
     p.add_argument("--input", help='comma-separated caller input, e.g. "1,4271#,yes,-"')
     p.add_argument("--at", help="pretend it is this ISO date-time (business hours)")
-    p.add_argument("--dir", help="site flows directory (default: IVR_FLOWS_DIR)")
+    p.add_argument("--dir", help="site flows directory (default: IVR_FLOWS_DIR, else <data dir>/flows)")
     p.add_argument("--caller", default="0312345678", help="caller number")
     p.add_argument("--dialed", default="", help="dialed number")
     p.add_argument("--queue-outcome", default="no_agents", choices=["no_agents", "answered", "timeout"])
@@ -157,7 +158,7 @@ def register(subparsers: Any, *, site_env: SiteEnv | None = None) -> None:
     p = sub.add_parser("graph", help="draw a flow (.svg/.png/.dot)")
     p.add_argument("name")
     p.add_argument("-o", "--output", required=True)
-    p.add_argument("--dir", help="site flows directory (default: IVR_FLOWS_DIR)")
+    p.add_argument("--dir", help="site flows directory (default: IVR_FLOWS_DIR, else <data dir>/flows)")
     p.set_defaults(func=cmd_graph)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import subprocess
 from pathlib import Path
@@ -82,3 +83,33 @@ def render(flow: Flow, output: Path) -> None:
     )
     if proc.returncode != 0:
         raise GraphError(f"dot failed: {proc.stderr.decode(errors='replace').strip()}")
+
+
+async def svg(flow: Flow, *, timeout_s: float = 10.0) -> bytes:
+    """The flow drawn as SVG by Graphviz ``dot`` in a child process (the event loop keeps running);
+    a ``dot`` that takes longer than ``timeout_s`` is killed. Labels are quoted by ``to_dot`` and
+    ``dot`` writes them as XML text, so a node's name never becomes markup."""
+    exe = shutil.which("dot")
+    if exe is None:
+        raise GraphError("Graphviz 'dot' is not installed (apt-get install graphviz)")
+    proc = await asyncio.create_subprocess_exec(
+        exe,
+        "-Tsvg",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with asyncio.timeout(timeout_s):
+            out, err = await proc.communicate(to_dot(flow).encode())
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise GraphError(f"dot took longer than {timeout_s:g} s") from None
+    finally:
+        if proc.returncode is None:  # cancelled: do not leave the child behind
+            proc.kill()
+            await proc.wait()
+    if proc.returncode != 0:
+        raise GraphError(f"dot failed: {err.decode(errors='replace').strip()}")
+    return out

@@ -12,11 +12,12 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ivr.store.database import Database
-from ivr.store.models import CallRow, InputRow, OfferRow, PathRow
+from ivr.store.models import CallRow, InputRow, OfferRow, PathRow, SurveyRow
+from ivr.store.recordings import recordings_of_calls
 from ivr.store.shape import call_dict
 from ivr.store.timeutil import to_utc
 
-_Row = TypeVar("_Row", PathRow, InputRow, OfferRow)
+_Row = TypeVar("_Row", PathRow, InputRow, OfferRow, SurveyRow)
 
 INPUT_KINDS = ("dtmf", "speech")
 
@@ -150,7 +151,15 @@ class CallRecords(Database):
         paths = await self._children(session, PathRow, ids)
         inputs = await self._children(session, InputRow, ids)
         offers = await self._children(session, OfferRow, ids)
-        return [call_dict(c, paths[c.id], inputs[c.id], offers[c.id], self.ring_cycle_s) for c in calls]
+        surveys = await self._children(session, SurveyRow, ids)
+        recordings = await recordings_of_calls(session, ids)
+        return [
+            {
+                **call_dict(c, paths[c.id], inputs[c.id], offers[c.id], self.ring_cycle_s, surveys[c.id]),
+                "recordings": recordings.get(c.id, []),
+            }
+            for c in calls
+        ]
 
     @staticmethod
     async def _children(session: AsyncSession, model: type[_Row], ids: list[str]) -> dict[str, list[_Row]]:

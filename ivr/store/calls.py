@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from ivr.store.agent_states import AgentStateRecord, AgentStates
 from ivr.store.call_records import INPUT_KINDS, CallRecords, OpenCall
+from ivr.store.call_search import CallSearch
 from ivr.store.callbacks import CALLBACK_STATUSES, Callbacks
 from ivr.store.database import StoreClosedError, default_db_url
+from ivr.store.flow_versions import FlowVersions
 from ivr.store.offers import Offers
+from ivr.store.recordings import Recordings
 from ivr.store.report_rows import ReportRows
 from ivr.store.surveys import Surveys
+from ivr.store.users import Users
 
 __all__ = [
     "CALLBACK_STATUSES",
@@ -25,5 +29,16 @@ __all__ = [
 ]
 
 
-class CallStore(CallRecords, Offers, Callbacks, Surveys, AgentStates, ReportRows):
+class CallStore(
+    CallSearch,
+    CallRecords,
+    Offers,
+    Callbacks,
+    Surveys,
+    AgentStates,
+    ReportRows,
+    FlowVersions,
+    Users,
+    Recordings,
+):
     """``CallStore(db_url)``: ``await open()`` (runs migrations), writes and reads, ``await close()``."""

@@ -51,6 +51,8 @@ class ReportRow:
     """The call's first survey answer, or None."""
     callback_status: str | None
     """Status of the call's newest callback request (pending | done | failed | cancelled); None: none."""
+    caller_number: str | None = None
+    """As stored (the same value ``/api/calls`` shows)."""
 
     @property
     def has_callback(self) -> bool:
@@ -109,6 +111,7 @@ class ReportRows(Database):
                 offers=tuple(offers.get(c.id, ())),
                 survey_score=scores.get(c.id),
                 callback_status=callbacks.get(c.id),
+                caller_number=c.caller_number,
             )
             for c in calls
         ]

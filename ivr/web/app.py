@@ -1,7 +1,8 @@
-"""The HTTP API: ``/healthz`` and bearer-protected ``/api/*``.
+"""The HTTP API: ``/healthz`` and ``/api/*``, behind the access check of ``ivr.web.access``.
 
-Routes: ``GET /healthz``, ``GET /api/calls?limit=N``, ``GET /api/calls/{id}``, ``GET /api/flows``,
-``GET /api/stats``. Every error is JSON ``{"error": "...", ...}``.
+Routes: ``GET /healthz``, ``GET /api/calls?limit=N`` (and the filters of ``call_query.py``),
+``GET /api/calls/{id}``, ``GET /api/flows``, ``GET /api/stats``.
+Every error is JSON ``{"error": "...", ...}``.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from aiohttp import web
 
 from ivr.store import CALLBACK_STATUSES, is_transient
-from ivr.web.auth import bearer_token_matches
+from ivr.web.access import access_middleware, install_access
+from ivr.web.call_query import CallQueryError, call_filters
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,19 @@ class CallReader(Protocol):
     async def ping(self) -> bool: ...
 
     async def list_calls(self, limit: int = ...) -> list[dict[str, Any]]: ...
+
+    async def search_calls(
+        self,
+        *,
+        number: str | None = ...,
+        since: datetime | None = ...,
+        until: datetime | None = ...,
+        queue: str | None = ...,
+        agent: str | None = ...,
+        outcome: str | None = ...,
+        flow: str | None = ...,
+        limit: int = ...,
+    ) -> list[dict[str, Any]]: ...
 
     async def get_call(self, call_id: str) -> dict[str, Any] | None: ...
 
@@ -79,17 +95,6 @@ async def _json_errors(request: web.Request, handler: Handler) -> web.StreamResp
     except Exception:
         log.exception("unhandled error in %s %s", request.method, request.path)
         return json_error(500, "internal server error")
-
-
-@web.middleware
-async def _bearer_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path == "/api" or request.path.startswith("/api/"):
-        token = request.app[DEPS_KEY].admin_token
-        if not bearer_token_matches(request.headers.get("Authorization"), token):
-            response = json_error(401, "missing or wrong bearer token")
-            response.headers["WWW-Authenticate"] = 'Bearer realm="ivr"'
-            return response
-    return await handler(request)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -155,7 +160,14 @@ async def list_calls(request: web.Request) -> web.Response:
     if isinstance(limit, web.Response):
         return limit
     try:
-        calls = await _read(deps, lambda: deps.store.list_calls(limit))
+        filters = call_filters(request.query, datetime.now(UTC))
+    except CallQueryError as exc:
+        return json_error(422, str(exc), parameter=exc.parameter)
+    try:
+        if filters:
+            calls = await _read(deps, lambda: deps.store.search_calls(limit=limit, **filters))
+        else:
+            calls = await _read(deps, lambda: deps.store.list_calls(limit))
     except _StoreDown:
         return json_error(503, "store unavailable")
     return web.json_response(calls, dumps=_dumps)
@@ -204,7 +216,8 @@ async def stats(request: web.Request) -> web.Response:
 def build_app(deps: WebDeps) -> web.Application:
     if not deps.admin_token:
         raise ValueError("WebDeps.admin_token must not be empty")
-    app = web.Application(middlewares=[_json_errors, _bearer_auth])
+    app = web.Application(middlewares=[_json_errors, access_middleware])
+    install_access(app, deps.admin_token)
     app[DEPS_KEY] = deps
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/api/calls", list_calls)

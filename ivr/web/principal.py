@@ -20,10 +20,9 @@ class Principal:
     via: Literal["session", "token"] = "session"
 
 
-PRINCIPAL_KEY = "ivr.principal"
+PRINCIPAL_KEY: web.RequestKey[Principal] = web.RequestKey("principal", Principal)
 
 
 def principal_of(request: web.Request) -> Principal | None:
     """The signed-in user of ``request``, or ``None`` on a public route without a session."""
-    value = request.get(PRINCIPAL_KEY)
-    return value if isinstance(value, Principal) else None
+    return request.get(PRINCIPAL_KEY)

@@ -71,6 +71,18 @@ def test_check_reads_the_files_named_in_the_environment(
     assert "longest-idel" in err
 
 
+def test_check_reads_the_controllers_copy_in_the_data_dir(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "agents.yaml").write_text(DEFAULT_AGENTS_FILE.read_text().replace("orders: 5", "oders: 5"))
+
+    assert main(["acd", "check"]) == 1
+
+    err = capsys.readouterr().err
+    assert str(tmp_path / "agents.yaml") in err
+    assert "oders" in err
+
+
 def test_check_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["acd", "check", "--agents", str(tmp_path / "nope.yaml")]) == 1
     assert "nope.yaml" in capsys.readouterr().err

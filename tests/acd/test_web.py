@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from acd.agents import AgentState
 from acd.caller_directory import Caller
-from acd.events import CallQueued, OfferAnswered, RingAgent
+from acd.events import CallQueued, ConversationEnded, OfferAnswered, RingAgent
 from acd.model import AcdConfig, Department
 from acd.service import AcdService, AcdSettings
 from acd.web import MAX_REASON, AcdWebDeps, add_acd_routes
@@ -199,9 +199,17 @@ async def test_a_reason_of_the_maximum_length_is_accepted(api: Api) -> None:
 
 
 async def test_current_is_null_for_an_idle_agent(api: Api) -> None:
+    api.service.set_agent_state("2102", "paused", "lunch")
+    since = api.service.distributor.agent("2102").since.astimezone(UTC).isoformat().replace("+00:00", "Z")
     response = await api.client.get("/api/agents/2102/current")
     assert response.status == 200
-    assert await response.json() == {"agent": "2102", "state": "logged_out", "call": None}
+    assert await response.json() == {
+        "agent": "2102",
+        "state": "paused",
+        "state_since": since,  # the operator panel's "time in state"
+        "reason": "lunch",
+        "call": None,
+    }
 
 
 async def test_current_of_an_unknown_agent_is_404(api: Api) -> None:
@@ -373,3 +381,31 @@ async def test_acd_status_lists_the_config_and_the_errors_of_a_rejected_edit(api
     assert response.status == 200
     assert body["agents"] == len(api.service.distributor.config.agents)
     assert "orders" in body["queues"]
+    assert body["skills"] == ["orders", "returns"]  # what the skills editor offers
+
+
+# --- the operator panel's "end wrap-up" and "pause" -------------------------------------------------
+
+
+async def test_an_agent_in_wrap_up_ends_it_by_asking_for_available(api: Api) -> None:
+    api.talking()
+    now = datetime.now(UTC)
+    api.service.distributor.handle(ConversationEnded("call-1", now), now)
+    assert api.service.distributor.agent("2101").state == AgentState.WRAP_UP
+
+    status, body = await post_state(api, "2101", {"state": "available"})
+
+    assert status == 200
+    assert body["state"] == "available" and body["current_call"] is None
+    assert api.service.distributor.agent("2101").state == AgentState.AVAILABLE
+
+
+async def test_an_agent_in_wrap_up_may_pause_with_a_reason_instead(api: Api) -> None:
+    api.talking()
+    now = datetime.now(UTC)
+    api.service.distributor.handle(ConversationEnded("call-1", now), now)
+
+    status, body = await post_state(api, "2101", {"state": "paused", "reason": "after-call work"})
+
+    assert status == 200
+    assert (body["state"], body["reason"]) == ("paused", "after-call work")

@@ -74,6 +74,7 @@ def controller(
             "IVR_FLOWS_DIR": str(site_flows),
             "IVR_LOG_LEVEL": "DEBUG",
             "IVR_HOURS_OVERRIDE": "open",
+            "IVR_ADMIN_PASSWORD": "test-admin-password-1",  # the browser tests sign in as admin
         },
         log_path=pbx.data_dir / "controller.log",
     )

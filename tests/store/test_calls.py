@@ -98,6 +98,8 @@ async def test_full_lifecycle_in_api_shape(store: CallStore) -> None:
             "answered_at": None,
             "ended_at": "2025-03-01T09:00:28Z",
             "outcome": "rona",
+            "ring_s": 15.0,
+            "rings": 5.0,
         },
         {
             "agent": "bob",
@@ -105,6 +107,8 @@ async def test_full_lifecycle_in_api_shape(store: CallStore) -> None:
             "answered_at": "2025-03-01T09:00:33Z",
             "ended_at": "2025-03-01T09:00:33Z",
             "outcome": "answered",
+            "ring_s": 4.5,
+            "rings": 1.5,
         },
     ]
     assert call["ring_to_answer_s"] == 4.5

@@ -55,6 +55,8 @@ async def test_calls_round_trip_through_recorder_and_api(store: CallStore, clien
             "answered_at": "2025-03-01T09:00:13Z",
             "ended_at": None,
             "outcome": None,
+            "ring_s": 6.0,
+            "rings": 2.0,
         }
     ]
     assert (c1["queue"], c1["agent"], c1["outcome"]) == ("orders", "bob", "completed")

@@ -89,6 +89,6 @@ export function fmtPercent(share) {
 // green at or above target, amber within 10 points below it, red further down
 export function levelClass(share, target) {
   if (share === null || share === undefined) return "";
-  if (share >= target) return "ok";
-  return share >= target - 0.1 ? "warn" : "bad";
+  if (share >= target - 1e-9) return "ok";
+  return share >= target - 0.1 - 1e-9 ? "warn" : "bad";  // the server's acd.wallboard.level, float-safe
 }

@@ -6,6 +6,8 @@ Revises: 0002
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -15,7 +17,7 @@ branch_labels: str | None = None
 depends_on: str | None = None
 
 
-def _at(name: str, nullable: bool = False) -> sa.Column[sa.DateTime]:
+def _at(name: str, nullable: bool = False) -> sa.Column[datetime]:
     return sa.Column(name, sa.DateTime(timezone=False), nullable=nullable)
 
 
