@@ -338,6 +338,7 @@ class Controller:
                 await recording.close()
                 await acd.close()
                 await speech.close()
+                await renderer.aclose()
                 await recorder.close()
         finally:
             for task in tasks:

@@ -24,6 +24,7 @@ def _configure_logging(verbose: bool) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from acd.cli import register as register_acd
+    from ivr.asr.whisper_model import register as register_asr
     from ivr.flows.cli import register as register_flows
     from ivr.pbx.cli import register as register_pbx
     from ivr.up import register as register_up
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_pbx(sub)
     register_flows(sub, site_env=_site_queues)
     register_acd(sub)
+    register_asr(sub)
     register_users(sub)
     return parser
 

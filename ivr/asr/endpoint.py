@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -60,6 +61,20 @@ class Utterance:
     samples: npt.NDArray[np.int16]
     speech_ms: int  # voiced audio inside it
     truncated: bool  # cut at max_utterance_s
+
+
+class SpeechEndpointer(Protocol):
+    """What the call layer needs of an endpointer (this energy one, or the Silero one in
+    :mod:`ivr.asr.vad_endpoint`): 16 kHz samples in, in any chunk sizes; finished utterances out."""
+
+    @property
+    def in_speech(self) -> bool: ...
+
+    def feed(self, samples: npt.NDArray[np.int16]) -> list[Utterance]: ...
+
+    def flush(self) -> Utterance | None: ...
+
+    def reset(self) -> None: ...
 
 
 class Endpointer:

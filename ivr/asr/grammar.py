@@ -2,7 +2,8 @@
 
 A menu's words come from flow YAML (``[English]``, ``[new order]``, ``[返品, へんぴん]``): phrases of
 one or more words. Engines get them as a closed grammar, so a caller can only be heard saying one of
-them (or, for Vosk, ``[unk]``: something else).
+them (or, for Vosk, ``[unk]``: something else). The word list ``(DIGITS,)`` asks for a spoken digit
+string instead (engines that can: Whisper).
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 
 VOSK_UNKNOWN = "[unk]"
+DIGITS = "<digits>"
+"""Words ``(DIGITS,)`` ask an engine for a spoken digit string (``"4271"``) instead of a menu word.
+Engines that cannot hear digit strings return None for it."""
 _SPHINX_TOKEN = re.compile(r"[a-z']+")
 
 
@@ -24,6 +28,11 @@ def phrases(words: Iterable[str]) -> tuple[str, ...]:
         if phrase and phrase not in out:
             out.append(phrase)
     return tuple(out)
+
+
+def wants_digits(words: Sequence[str]) -> bool:
+    """Is this word list a digit-string request (see :data:`DIGITS`)?"""
+    return tuple(words) == (DIGITS,)
 
 
 def sphinx_tokens(phrase: str) -> tuple[str, ...]:

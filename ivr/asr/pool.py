@@ -14,48 +14,84 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from ivr.asr.config import SPHINX_LANGS, AsrConfig
+from ivr.asr.config import SPHINX_LANGS, WHISPER_LANGS, AsrConfig
 from ivr.asr.engines import Recognition, Recognizer
 from ivr.asr.engines.sphinx import SphinxEngine, SphinxUnavailable
 from ivr.asr.engines.vosk_engine import VoskEngine, VoskUnavailable
+from ivr.asr.engines.whisper import WhisperEngine, WhisperUnavailable
+from ivr.asr.whisper_model import default_model_dir
 
 log = logging.getLogger(__name__)
 
 
 def build_engines(config: AsrConfig) -> dict[str, Recognizer]:
-    """One engine per language that has a usable model (Vosk first, then PocketSphinx for English)."""
+    """One engine per language that has a usable model, and one log line per language.
+
+    A configured Vosk model takes its language whatever the engine; then Whisper (English, Japanese)
+    unless ``IVR_ASR_ENGINE`` says otherwise or its model is missing; then PocketSphinx for English.
+    """
     if not config.enabled:
         log.info("speech recognition is off (IVR_ASR=off): all menus take DTMF only")
         return {}
     engines: dict[str, Recognizer] = {}
+    failed: set[str] = set()  # languages whose engine failed to load (already logged)
     for lang, model_dir in sorted(config.vosk_models.items()):
         try:
             engines[lang] = VoskEngine(model_dir)
             log.info("speech (%s): Vosk model %s", lang, model_dir)
         except VoskUnavailable as exc:
             log.error("speech (%s): %s — spoken input is off for %s, DTMF only", lang, exc, lang)
-    if config.sphinx:
+    open_langs = [lang for lang in (*WHISPER_LANGS, *SPHINX_LANGS) if lang not in config.vosk_models]
+    whisper_note = ""
+    if config.engine in (None, "whisper") and any(lang in open_langs for lang in WHISPER_LANGS):
+        whisper, whisper_note = _whisper(config)
+        if whisper is not None:
+            for lang in WHISPER_LANGS:
+                if lang in open_langs:
+                    engines[lang] = whisper
+                    log.info("speech (%s): Whisper %s (faster-whisper, int8)", lang, whisper.model_dir)
+    if config.sphinx and config.engine != "vosk":
         sphinx: SphinxEngine | None = None
         for lang in SPHINX_LANGS:
-            if lang in engines or lang in config.vosk_models:
+            if lang in engines or lang not in open_langs:
                 continue
             try:
                 sphinx = sphinx or SphinxEngine()
             except SphinxUnavailable as exc:
-                log.error("speech (%s): %s — spoken input is off for %s, DTMF only", lang, exc, lang)
+                failed.add(lang)
+                log.error(
+                    "speech (%s): %s%s — spoken input is off for %s, DTMF only", lang, exc, whisper_note, lang
+                )
                 break
             engines[lang] = sphinx
-            log.info("speech (%s): PocketSphinx en-us (16 kHz model)", lang)
+            log.info("speech (%s): PocketSphinx en-us (16 kHz model)%s", lang, whisper_note)
     for lang in config.expected_langs:
-        if lang not in engines and lang not in config.vosk_models:
+        if lang not in engines and lang not in config.vosk_models and lang not in failed:
             log.warning(
-                "speech (%s): no model (set IVR_VOSK_MODEL_%s to a Vosk model directory) — "
-                "spoken input is off for %s, DTMF only",
+                "speech (%s): no model%s (run `ivr asr assemble` for Whisper, or set IVR_VOSK_MODEL_%s to a "
+                "Vosk model directory) — spoken input is off for %s, DTMF only",
                 lang,
+                whisper_note,
                 lang.upper(),
                 lang,
             )
     return engines
+
+
+def _whisper(config: AsrConfig) -> tuple[WhisperEngine | None, str]:
+    """The Whisper engine, or None and why (a note for the languages' log lines). A missing default
+    model is expected when the engine is not chosen explicitly; an explicit choice that fails is an error."""
+    model_dir = config.whisper_model
+    if model_dir is None:
+        if config.engine != "whisper":
+            return None, ""
+        model_dir = default_model_dir()
+    try:
+        return WhisperEngine(model_dir, workers=config.workers), ""
+    except WhisperUnavailable as exc:
+        if config.engine == "whisper":
+            log.error("speech: IVR_ASR_ENGINE=whisper but %s", exc)
+        return None, f" — Whisper not used: {exc}"
 
 
 class RecognizerPool:

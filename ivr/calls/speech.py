@@ -1,7 +1,8 @@
 """Spoken input for calls: caller audio over ARI externalMedia → endpointing → recogniser threads.
 
 One :class:`SpeechService` per controller owns a UDP socket on 127.0.0.1 and the recogniser pool.
-Each call gets a :class:`SpeechListener`. The first ``listen()`` of a call sets up its legs:
+Each call gets a :class:`SpeechListener` with its own endpointer (Silero VAD or energy, ``IVR_ASR_VAD``:
+see :mod:`ivr.asr.vad_endpoint`). The first ``listen()`` of a call sets up its legs:
 
     caller ──snoop (spy=in: the caller only, never our prompts)──┐
                                                                  ├─ mixing bridge
@@ -33,10 +34,11 @@ from ivr.ari.client import AriClient
 from ivr.ari.errors import AriError, AriNotFound
 from ivr.ari.events import AriEvent, ChannelDestroyed, StasisEnd
 from ivr.asr.config import AsrConfig
-from ivr.asr.endpoint import EndpointConfig, Endpointer, Utterance
+from ivr.asr.endpoint import EndpointConfig, SpeechEndpointer, Utterance
 from ivr.asr.engines import Recognizer
 from ivr.asr.pool import RecognizerPool, build_engines
 from ivr.asr.rtp import RtpError, RtpPacket, SequenceFilter, parse_rtp, slin16_samples
+from ivr.asr.vad_endpoint import make_endpointer, resolve_vad
 from ivr.calls.legs import LEG_ARG_PREFIX, LegRegistry, leg_id
 from ivr.flows.events import Event, SpeechRecognized
 
@@ -56,6 +58,7 @@ class SpeechService:
         host: str = "127.0.0.1",
         endpoint: EndpointConfig | None = None,
         legs: LegRegistry | None = None,
+        vad: str | None = None,
     ) -> None:
         self._ari = ari
         self.legs = legs
@@ -64,6 +67,7 @@ class SpeechService:
         self._given_engines = engines
         self.host = host
         self.endpoint = endpoint or EndpointConfig()
+        self.vad = resolve_vad(vad)  # "silero" | "energy"; None: IVR_ASR_VAD (AsrConfigError if bad)
         self.pool: RecognizerPool | None = None
         self._transport: asyncio.DatagramTransport | None = None
         self.port = 0
@@ -101,7 +105,9 @@ class SpeechService:
         self._transport = transport
         self.port = int(transport.get_extra_info("sockname")[1])
         langs = ", ".join(self.pool.languages)
-        log.info("speech: listening for RTP on %s:%d (%s)", self.host, self.port, langs)
+        log.info(
+            "speech: listening for RTP on %s:%d (%s; %s endpointing)", self.host, self.port, langs, self.vad
+        )
 
     async def close(self) -> None:
         """Tear down every call's legs, then stop the socket and the threads."""
@@ -192,7 +198,7 @@ class SpeechListener:
         self._post = post
         self._grammars: dict[str, tuple[str, ...]] = {}  # lang -> words
         self._generation = 0
-        self._endpointer = Endpointer(service.endpoint)
+        self._endpointer: SpeechEndpointer = make_endpointer(service.vad, energy=service.endpoint)
         self._sequence = SequenceFilter()
         self._snoop_id: str | None = None
         self._media_id: str | None = None

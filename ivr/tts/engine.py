@@ -8,9 +8,14 @@ text goes through stdin: nothing reaches a shell.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from pathlib import Path
 from typing import Protocol
+
+from ivr.speech_text import has_ideographs
+
+log = logging.getLogger(__name__)
 
 SOX_FORMAT = "sox:8000Hz/mono/s16/wav/v1"
 """Part of the cache key: change it when the conversion below changes."""
@@ -76,6 +81,8 @@ class EspeakSynthesizer:
             return self._version
 
     async def synthesize(self, text: str, voice: str, rate: int, out_wav: Path) -> None:
+        if voice.startswith("jpx/") and has_ideographs(text):
+            log.warning("espeak-ng reads kanji as 'Chinese letter'; write Japanese prompts in kana: %r", text)
         argv = [self._python, "-m", "ivr.tts.synth", "--voice", voice, "--rate", str(rate)]
         argv += ["--out", str(out_wav)]
         await _run(argv, text.encode("utf-8"), self._limit_s, f"pyttsx3 voice {voice}")

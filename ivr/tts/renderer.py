@@ -13,18 +13,20 @@ import math
 import os
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from ivr.prompts import Digits, Prompt, Silence, SoundFile, Speak
-from ivr.speech_text import digit_word, digits_to_words, has_ideographs
+from ivr.speech_text import digit_word, digits_to_words
 from ivr.tts.engine import SOX_FORMAT, EspeakSynthesizer, SynthesisError, Synthesizer, to_telephone_wav
+from ivr.tts.select import ESPEAK_VOICES, tts_from_env
 from ivr.tts.text import MAX_TEXT_CHARS, cache_key, clean_text
 
 log = logging.getLogger(__name__)
 
-DEFAULT_VOICES: dict[str, str] = {"en": "gmw/en-us", "ja": "jpx/ja"}
-"""espeak-ng voice ids as pyttsx3 lists them (``pyttsx3.init('espeak').getProperty('voices')``)."""
+DEFAULT_VOICES: dict[str, str] = ESPEAK_VOICES
+"""Without ``voices=``/``synthesizer=``: espeak-ng. ``PromptRenderer.from_env`` picks natural voices."""
 
 MAX_SILENCE_FILE_S = 10  # Asterisk ships sounds/<lang>/silence/1 … silence/10
 _FORMATTING = " -"  # skipped when reading digits back ("03-1234 5678")
@@ -56,6 +58,20 @@ class PromptRenderer:
         self._inflight: dict[str, asyncio.Task[str | None]] = {}
         self._failed: dict[str, float] = {}  # cache key → monotonic time of the failure
 
+    @classmethod
+    def from_env(
+        cls, sounds_dir: Path, media_uri: Callable[[Path], str], environ: Mapping[str, str] | None = None
+    ) -> PromptRenderer:
+        """A renderer with the voices ``IVR_TTS`` selects (``natural`` by default; see ``ivr.tts.select``)."""
+        choice = tts_from_env(environ)
+        return cls(sounds_dir, media_uri, voices=choice.voices, synthesizer=choice.synthesizer)
+
+    async def aclose(self) -> None:
+        """Stop the synthesizer's voice children, if it has any (they also end with this process)."""
+        close = getattr(self._synth, "aclose", None)
+        if close is not None:
+            await close()
+
     async def uris(self, prompts: Sequence[Prompt]) -> list[str]:
         """Media URIs for ``prompts``, in order (a long silence may take several). Never raises."""
         parts = await asyncio.gather(*(self._uris_of(p) for p in prompts))
@@ -83,7 +99,8 @@ class PromptRenderer:
         return [self._fallback]
 
     async def _digits(self, digits: str, lang: str) -> list[str]:
-        compact = "".join(ch for ch in digits if ch not in _FORMATTING)
+        # NFKC: full-width ４２７１ (typed by Japanese admins) is the same digits as 4271
+        compact = "".join(ch for ch in unicodedata.normalize("NFKC", digits) if ch not in _FORMATTING)
         if not compact:
             return []
         if lang.split("-")[0] == "en" and compact.isascii() and compact.isdigit():
@@ -130,8 +147,6 @@ class PromptRenderer:
 
     async def _render(self, key: str, text: str, lang: str, voice: str) -> str | None:
         """Synthesise, convert and atomically publish ``<key>.wav``; None (logged) on failure."""
-        if lang.split("-")[0] == "ja" and has_ideographs(text):
-            log.warning("espeak-ng reads kanji as 'Chinese letter'; write Japanese prompts in kana: %r", text)
         async with self._slots:
             started = time.monotonic()
             try:

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from ivr.asr.config import AsrConfig, AsrConfigError
+from ivr.asr.whisper_model import default_model_dir
 
 
 def test_defaults() -> None:
@@ -27,3 +28,22 @@ def test_vosk_models_per_language() -> None:
 def test_bad_values_name_the_variable(env: dict[str, str], needle: str) -> None:
     with pytest.raises(AsrConfigError, match=needle):
         AsrConfig.from_env(env)
+
+
+def test_engine_and_whisper_model_settings() -> None:
+    cfg = AsrConfig.from_env({"IVR_ASR_ENGINE": "Vosk", "IVR_WHISPER_MODEL": "/m/whisper-tiny.en"})
+    assert cfg.engine == "vosk" and cfg.whisper_model == Path("/m/whisper-tiny.en")
+
+
+def test_whisper_model_defaults_to_the_assembled_base() -> None:
+    cfg = AsrConfig.from_env({})
+    assert cfg.engine == "sphinx" and cfg.whisper_model == default_model_dir()
+
+
+def test_auto_takes_whisper_when_its_model_is_there() -> None:
+    assert AsrConfig.from_env({"IVR_ASR_ENGINE": "auto"}).engine is None
+
+
+def test_unknown_engine_is_an_error() -> None:
+    with pytest.raises(AsrConfigError, match="IVR_ASR_ENGINE"):
+        AsrConfig.from_env({"IVR_ASR_ENGINE": "kaldi"})

@@ -196,3 +196,37 @@ async def test_prewarm_fills_the_cache(tmp_path: Path, tone: ToneSynthesizer) ->
     assert len(tone.calls) == 3
     await renderer.uris([Speak("one", "en"), Digits("7", "ja")])
     assert len(tone.calls) == 3
+
+
+async def test_natural_voices_get_the_digit_words_not_the_number(
+    tmp_path: Path, tone: ToneSynthesizer
+) -> None:
+    renderer = PromptRenderer(tmp_path, media_uri, synthesizer=tone, voices={"ja": "openjtalk/mei_normal"})
+    await renderer.uris([Digits("4271", "ja"), Digits("９０", "ja")])
+    assert tone.calls == [
+        ("よん、に、なな、いち", "openjtalk/mei_normal"),
+        ("きゅう、ゼロ", "openjtalk/mei_normal"),
+    ]
+
+
+def test_open_jtalk_reads_the_read_back_digit_by_digit() -> None:
+    pyopenjtalk = pytest.importorskip("pyopenjtalk")
+    from ivr.speech_text import digits_to_words
+
+    assert pyopenjtalk.g2p("4271", kana=True) == "ヨンセンニヒャクナナジューイチ"  # why digits never reach it
+    assert pyopenjtalk.g2p(digits_to_words("4271", "ja"), kana=True) == "ヨン、ニ、ナナ、イチ"
+    assert pyopenjtalk.g2p(digits_to_words("7490", "ja"), kana=True) == "ナナ、ヨン、キュー、ゼロ"
+
+
+async def test_natural_voices_from_env_render_telephone_audio(tmp_path: Path) -> None:
+    pytest.importorskip("pyopenjtalk")
+    pytest.importorskip("piper")
+    renderer = PromptRenderer.from_env(tmp_path, media_uri, {"IVR_TTS": "natural"})
+    try:
+        uris = await renderer.uris(
+            [Speak("ご注文は1番を押してください", "ja"), Speak("Press one for orders.", "en")]
+        )
+    finally:
+        await renderer.aclose()
+    for uri in uris:
+        assert_telephone_speech(wav_of(uri))

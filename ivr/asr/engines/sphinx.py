@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ivr.asr.engines import Recognition
-from ivr.asr.grammar import jsgf, phrases, sphinx_tokens, split_compound
+from ivr.asr.grammar import jsgf, phrases, sphinx_tokens, split_compound, wants_digits
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +138,8 @@ class SphinxEngine:
     def recognize(
         self, samples16k: npt.NDArray[np.int16], words: Sequence[str], lang: str
     ) -> Recognition | None:
+        if wants_digits(words):
+            return None  # digit strings need a free-form recogniser (Whisper)
         decoder = self._decoder()
         search = self._search_for(decoder, words)
         if search is None or samples16k.size == 0:

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ivr.asr.engines import Recognition
-from ivr.asr.grammar import VOSK_UNKNOWN, phrases, vosk_grammar
+from ivr.asr.grammar import VOSK_UNKNOWN, phrases, vosk_grammar, wants_digits
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,8 @@ class VoskEngine:
     def recognize(
         self, samples16k: npt.NDArray[np.int16], words: Sequence[str], lang: str
     ) -> Recognition | None:
+        if wants_digits(words):
+            return None  # digit strings need a free-form recogniser (Whisper)
         wanted = phrases(words)
         if not wanted or samples16k.size == 0:
             return None
