@@ -120,6 +120,15 @@ class RecognizerPool:
         futures = [self._executor.submit(lambda: None) for _ in range(self._workers)]
         concurrent.futures.wait(futures)
 
+    @property
+    def pending(self) -> int:
+        """Recognitions submitted and not finished yet (running or waiting for a worker)."""
+        return self._pending
+
+    @property
+    def workers(self) -> int:
+        return self._workers
+
     def supports(self, lang: str) -> bool:
         return lang in self._engines
 

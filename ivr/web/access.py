@@ -27,11 +27,12 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from yarl import URL
 
-from ivr.store import UserRecord, WebSessionRecord
+from ivr.store import WebSessionRecord
 from ivr.web.auth import bearer_token_matches
 from ivr.web.policy import AGENT, ROLES, Rule, rule_for
 from ivr.web.principal import PRINCIPAL_KEY, Principal
 from ivr.web.rate_limit import SignInLimiter
+from ivr.web.users import UserAdmin
 
 log = logging.getLogger(__name__)
 
@@ -56,18 +57,8 @@ SECURITY_HEADERS = {
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class UserStore(Protocol):
+class UserStore(UserAdmin, Protocol):
     """What sign-in and the access check need from the store (``ivr.store.CallStore`` satisfies it)."""
-
-    async def add_user(
-        self, name: str, password_hash: str, role: str, agent_id: str | None, at: datetime
-    ) -> UserRecord: ...
-
-    async def get_user(self, name: str) -> UserRecord | None: ...
-
-    async def list_users(self) -> list[UserRecord]: ...
-
-    async def set_user_password(self, name: str, password_hash: str, at: datetime) -> bool: ...
 
     async def create_web_session(
         self, token: str, user_name: str, csrf_token: str, created_at: datetime, expires_at: datetime

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ivr.web.auth import write_private
 from ivr.web.passwords import WeakPasswordError, check_password_rules, verify_password
 from ivr.web.policy import ADMIN
 from ivr.web.users import USER_NAME, UserAdmin, change_password, create_user
@@ -23,23 +23,6 @@ log = logging.getLogger(__name__)
 ADMIN_USER = "admin"
 ADMIN_PASSWORD_FILE = "admin_password"  # noqa: S105 - a file name
 AGENT_PASSWORDS_FILE = "agent_passwords"
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically, readable by the owner only (0600)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 async def _ensure_admin(

@@ -92,6 +92,10 @@ class AsrPool(Protocol):
     def max_pending(self) -> int: ...
     @property
     def dropped(self) -> int: ...
+    @property
+    def pending(self) -> int: ...
+    @property
+    def workers(self) -> int: ...
 
 
 class Speech(Protocol):
@@ -315,6 +319,12 @@ class IvrCollector(Collector):
         if pool is not None:
             for lang in pool.languages:
                 languages.add_metric([lang], 1)
+            yield GaugeMetricFamily(
+                "ivr_asr_workers", "Recogniser worker threads (IVR_ASR_WORKERS)", pool.workers
+            )
+            yield GaugeMetricFamily(
+                "ivr_asr_in_use", "Recognitions running or waiting for a worker now", pool.pending
+            )
             yield GaugeMetricFamily(
                 "ivr_asr_pending_limit",
                 "Recognitions that may wait for a worker before new ones are dropped",

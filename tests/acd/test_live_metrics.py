@@ -8,27 +8,13 @@ from typing import Any
 from acd.live_metrics import IN_PROGRESS, UNKNOWN, read_today, today_figures
 from acd.metrics import ServiceStandard
 from ivr.store.report_rows import ReportOffer, ReportRow
-from tests.acd.builders import T0, at
+from tests.acd.builders import T0, at, report_row
 
 STANDARD = ServiceStandard(ring_cycle_s=3.0, target_rings=3)
 
 
 def row(call_id: str, **kw: Any) -> ReportRow:
-    values: dict[str, Any] = {
-        "id": call_id,
-        "started_at": at(0),
-        "answered_at": at(0.5),
-        "ended_at": at(300),
-        "queue": "orders",
-        "queued_at": at(10),
-        "agent": None,
-        "outcome": "completed",
-        "offers": (),
-        "survey_score": None,
-        "callback_status": None,
-    }
-    values.update(kw)
-    return ReportRow(**values)
+    return report_row(call_id, **kw)
 
 
 def answered(call_id: str, ring_s: float, *, queue: str = "orders", wait_s: float = 5.0) -> ReportRow:

@@ -11,6 +11,7 @@ import pytest
 
 from acd.report_export import COLUMNS, export_lines, safe_cell, to_csv
 from ivr.store.report_rows import ReportOffer, ReportRow
+from tests.acd.builders import report_row
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -20,22 +21,8 @@ def at(seconds: float) -> datetime:
 
 
 def row(call_id: str, **kw: Any) -> ReportRow:
-    values: dict[str, Any] = {
-        "id": call_id,
-        "started_at": at(0),
-        "answered_at": at(0.5),
-        "ended_at": at(300),
-        "queue": "orders",
-        "queued_at": at(10),
-        "agent": None,
-        "outcome": "completed",
-        "offers": (),
-        "survey_score": None,
-        "callback_status": None,
-        "caller_number": "0312345678",
-    }
-    values.update(kw)
-    return ReportRow(**values)
+    kw.setdefault("caller_number", "0312345678")
+    return report_row(call_id, clock=at, **kw)
 
 
 ROWS = [

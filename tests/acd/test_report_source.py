@@ -14,25 +14,11 @@ from acd.report_source import (
 )
 from ivr.store.agent_states import AgentStateRecord
 from ivr.store.report_rows import ReportOffer, ReportRow
-from tests.acd.builders import T0, at
+from tests.acd.builders import T0, at, report_row
 
 
 def row(call_id: str = "c1", **kw: Any) -> ReportRow:
-    values: dict[str, Any] = {
-        "id": call_id,
-        "started_at": at(0),
-        "answered_at": at(0.5),
-        "ended_at": at(300),
-        "queue": "orders",
-        "queued_at": at(10),
-        "agent": None,
-        "outcome": "completed",
-        "offers": (),
-        "survey_score": None,
-        "callback_status": None,
-    }
-    values.update(kw)
-    return ReportRow(**values)
+    return report_row(call_id, **kw)
 
 
 def state(agent: str, name: str, seconds: float, call_id: str | None = None) -> AgentStateRecord:

@@ -145,3 +145,32 @@ def test_pocketsphinx_missing_is_logged(
 
 def test_speech_off_builds_nothing(whisper_dir: Path) -> None:
     assert kinds(AsrConfig(enabled=False, whisper_model=whisper_dir)) == {}
+
+
+async def test_pending_counts_recognitions_in_flight() -> None:
+    import asyncio
+    import threading
+
+    import numpy as np
+
+    release = threading.Event()
+
+    class Slow:
+        kind = "slow"
+
+        def warm_up(self) -> None:
+            pass
+
+        def recognize(self, samples: object, words: object, lang: str) -> None:
+            release.wait(5)
+
+    p = pool.RecognizerPool({"en": Slow()}, workers=1)  # type: ignore[dict-item]
+    try:
+        task = asyncio.ensure_future(p.recognize("en", np.zeros(160, dtype=np.int16), ("yes",)))
+        await asyncio.sleep(0.05)
+        assert (p.pending, p.workers) == (1, 1)
+        release.set()
+        await task
+        assert p.pending == 0
+    finally:
+        p.close()

@@ -48,6 +48,8 @@ class Pool:
     languages: tuple[str, ...] = ("en", "ja")
     max_pending: int = 16
     dropped: int = 3
+    pending: int = 0
+    workers: int = 2
 
 
 @dataclass
@@ -281,8 +283,10 @@ async def test_a_failing_source_is_skipped_not_fatal(sources: Sources) -> None:
 
 
 async def test_asr_pool_use(client: Client, sources: Sources) -> None:
-    sources.speech.pool = Pool(languages=("ja",), max_pending=8, dropped=2)
+    sources.speech.pool = Pool(languages=("ja",), max_pending=8, dropped=2, pending=3, workers=2)
     samples = await scrape(client)
+    assert value(samples, "ivr_asr_in_use") == 3
+    assert value(samples, "ivr_asr_workers") == 2
     assert value(samples, "ivr_asr_languages", language="ja") == 1
     assert ("ivr_asr_languages", (("language", "en"),)) not in samples
     assert value(samples, "ivr_asr_pending_limit") == 8

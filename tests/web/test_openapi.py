@@ -165,3 +165,52 @@ async def test_served_as_json() -> None:
         assert await response.json() == openapi_document()
     finally:
         await client.close()
+
+
+def test_a_wallboard_snapshot_fits_its_schema(document: dict[str, Any]) -> None:
+    from acd.agents import AgentState, AgentStatus
+    from tests.acd.test_wallboard import at, build, caller
+
+    agents = [
+        AgentStatus("2102", AgentState.ON_CALL, at(40), current_call="call-7", registered=True),
+        AgentStatus("2101", AgentState.PAUSED, at(70), reason="lunch"),
+    ]
+    live = [
+        {
+            "id": "call-7",
+            "caller": {"number": "0312345678", "name": "<b>x</b>"},
+            "flow": "shop",
+            "node": "q_returns",
+            "started_at": "2026-01-05T03:00:00Z",
+            "queue": "returns",
+        },
+    ]
+    snapshot = build(agents=agents, callers={"call-7": caller("call-7", "returns", "2102")}, live_calls=live)
+    validator(document, "Wallboard").validate(snapshot)
+    assert {q["level"] for q in snapshot["queues"]} <= {"ok", "warn", "bad", None}
+
+
+async def test_a_whole_call_record_fits_its_schema(document: dict[str, Any], store: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    t0 = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+
+    def at(s: float) -> datetime:
+        return t0 + timedelta(seconds=s)
+
+    await store.call_started("c1", "ch1", "0312345678", "<script>x</script>", "0120", "shop", at(0))
+    await store.call_answered("c1", at(0.1))
+    await store.node_entered("c1", "main_menu", at(1))
+    await store.input_taken("c1", "main_menu", "dtmf", "1", False, at(2))
+    await store.input_taken("c1", "card", "dtmf", "************1111", True, at(3))  # masked by the session
+    await store.queue_entered("c1", "orders", at(4))
+    await store.offer_started("c1", "2101", at(5))
+    await store.offer_answered("c1", "2101", at(9))
+    await store.recording_started("c1", "2026-12-01/c1-1", "2026-12-01/c1-1.wav", at(9))
+    await store.recording_paused("2026-12-01/c1-1", "operator", "op2101", at(12))
+    await store.recording_resumed("2026-12-01/c1-1", at(20))
+    await store.survey_answered("c1", 5, at(60), question="csat")
+    await store.call_ended("c1", at(61), "completed", "normal")
+    record = await store.get_call("c1")
+    validator(document, "Call").validate(record)
+    assert record["recordings"][0]["pauses"][0]["reason"] == "operator"

@@ -27,9 +27,13 @@ async function fillChoices() {
     api("/api/agents").catch(() => []),
     api("/api/flows").catch(() => ({ flows: [] })),
   ]);
-  for (const q of queues) input("queue").append(el("option", { value: q.name }, q.name));
-  for (const a of agents) input("agent").append(el("option", { value: a.id }, a.name && a.name !== a.id ? `${a.id} ${a.name}` : a.id));
-  for (const f of flows.flows ?? []) input("flow").append(el("option", { value: f.name }, f.name));
+  const add = (select, value, label) => {
+    // the address may already have added this value: keep one option, and keep what is selected
+    if (![...select.options].some((o) => o.value === value)) select.append(el("option", { value }, label));
+  };
+  for (const q of queues) add(input("queue"), q.name, q.name);
+  for (const a of agents) add(input("agent"), a.id, a.name && a.name !== a.id ? `${a.id} ${a.name}` : a.id);
+  for (const f of flows.flows ?? []) add(input("flow"), f.name, f.name);
 }
 
 function readAddress() {
@@ -128,8 +132,8 @@ input("period").addEventListener("change", () => {
   }
 });
 
-fillChoices().finally(() => {
-  readAddress();
-  toggleCustom();
-  search();
-});
+// The address fills the filters at once, before the choices load, so nothing typed meanwhile is undone.
+readAddress();
+toggleCustom();
+search();
+fillChoices();
