@@ -105,7 +105,8 @@ def _banner(
     lines = [
         "",
         f"  {settings.site_name} IVR is up",
-        f"  web/API   http://{settings.http_host}:{settings.http_port}  (GET /healthz, /api/calls)",
+        f"  web       http://{settings.http_host}:{settings.http_port}/login  (wallboard, reports, calls, "
+        "flows, agents; API at /api/openapi.json)",
         f"  token     {token}  ({where})",
         f"  ARI       {settings.ari_url}  app '{settings.ari_app}'",
     ]

@@ -47,6 +47,9 @@ async def _ensure_admin(
         await change_password(store, ADMIN_USER, admin_password, now=now)
         log.info("admin password set from IVR_ADMIN_PASSWORD")
         return [f"web sign-in: user {ADMIN_USER}, password changed to IVR_ADMIN_PASSWORD"]
+    path = data_dir / ADMIN_PASSWORD_FILE
+    if admin_password is None and path.is_file():
+        return [f"web sign-in: user {ADMIN_USER}, password in {path}"]
     return []
 
 

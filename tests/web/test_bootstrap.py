@@ -38,12 +38,14 @@ async def test_second_start_changes_nothing_and_adds_new_agents(store: CallStore
     await ensure_users(store, tmp_path, None, ["2101"])
     admin_file = (tmp_path / "admin_password").read_text()
     before = await store.get_user("2101")
-    assert await ensure_users(store, tmp_path, None, ["2101"]) == []
+    again = await ensure_users(store, tmp_path, None, ["2101"])
+    assert again == [f"web sign-in: user admin, password in {tmp_path / 'admin_password'}"]  # where, not what
+    assert admin_file.strip() not in again[0]
     assert (tmp_path / "admin_password").read_text() == admin_file
     assert await store.get_user("2101") == before
 
     lines = await ensure_users(store, tmp_path, None, ["2101", "2103"])
-    assert len(lines) == 1 and "2103" in lines[0] and "2101" not in lines[0]
+    assert len(lines) == 2 and "2103" in lines[1] and "2101" not in lines[1]
     names = [line.split(" ")[0] for line in (tmp_path / "agent_passwords").read_text().splitlines()]
     assert names == ["2101", "2103"]
     assert mode(tmp_path / "agent_passwords") == 0o600
