@@ -10,7 +10,6 @@ failure alone. Long-running work (HTTP lookups) runs in the call's child tasks, 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -18,7 +17,7 @@ from typing import Any, TypeVar
 
 import aiohttp
 
-from ivr.ari.errors import AriError, AriNotFound, AriNotInStasis
+from ivr.ari.errors import AriError, AriNotFound, AriNotInStasis, AriServerError
 from ivr.ari.events import channel_id_of
 from ivr.calls.call_log import CallLog
 from ivr.calls.legs import LegRegistry
@@ -176,8 +175,14 @@ class CommandExecutor:
         if play_id not in self.active_plays or play_id in self.stopped_plays:
             return  # finished already, or being stopped
         self.stopped_plays.add(play_id)
-        with contextlib.suppress(AriNotFound):  # it may have finished on its own meanwhile
+        try:
             await self._ari.playbacks.stop(playback_id(self.call_id, play_id))
+        except AriNotFound:
+            pass  # it finished on its own meanwhile
+        except AriServerError as exc:
+            # "Could not stop playback": a prompt that has only just started (a typed-ahead key); it
+            # plays on and its PlaybackFinished comes as usual — not a reason to end the call
+            log.info("call %s: playback %s not stopped: %s", self.call_id, play_id, exc)
 
     def playback_finished(self, play_id: str) -> None:
         self.active_plays.discard(play_id)

@@ -16,7 +16,10 @@ call manager ignores.
 
 A finished utterance is recognised, in a worker thread, against the words current at that moment;
 the result reaches the call as ``SpeechRecognized`` through the call's own queue. A result for words
-that were replaced or stopped meanwhile is dropped. Every failure here leaves the call on DTMF.
+that were replaced or stopped meanwhile is dropped. Every failure here leaves the call on DTMF. When the
+recogniser pool is full the utterance is dropped (``RecognizerPool.dropped``) and the call gets
+``SpeechDropped``: its node treats it as a no match and asks again for keys only, never leaving the
+caller in silence (``SpeechService.keys_only_fallbacks`` counts these).
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from ivr.asr.pool import RecognizerPool, build_engines
 from ivr.asr.rtp import RtpError, RtpPacket, SequenceFilter, parse_rtp, slin16_samples
 from ivr.asr.vad_endpoint import make_endpointer, resolve_vad
 from ivr.calls.legs import LEG_ARG_PREFIX, LegRegistry, leg_id
-from ivr.flows.events import Event, SpeechRecognized
+from ivr.flows.events import Event, SpeechDropped, SpeechRecognized
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +78,9 @@ class SpeechService:
         self._tasks: set[asyncio.Task[None]] = set()
         self.unknown_datagrams = 0
         self.bad_datagrams = 0
+        self.keys_only_fallbacks = 0
+        """Utterances dropped because the pool was full that sent their call's node back to keys only
+        (one per utterance; ``pool.dropped`` counts each language tried)."""
 
     # --- life cycle ---------------------------------------------------------------------------
 
@@ -367,18 +373,28 @@ class SpeechListener:
         if pool is None:
             return
         best: SpeechRecognized | None = None
+        dropped: str | None = None  # a language the full pool did not try
         for lang, words in grammars.items():
+            full = pool.supports(lang) and pool.pending >= pool.max_pending  # recognize() drops it
             try:
                 result = await pool.recognize(lang, samples, words)
             except Exception:
                 log.exception("call %s: recognition failed", self.call_id)
                 continue
+            if result is None and full:
+                dropped = lang
             if result is not None and (best is None or result[1] > best.confidence):
                 best = SpeechRecognized(text=result[0], confidence=result[1], lang=lang)
+        current = generation == self._generation and not self._closed
+        if best is None and dropped is not None and current:
+            self._service.keys_only_fallbacks += 1
+            log.warning("call %s: recogniser pool full; this node falls back to keys", self.call_id)
+            self._post(SpeechDropped(dropped))
+            return
         if best is None:
             log.debug("call %s: utterance of %d ms not recognised", self.call_id, len(samples) // 16)
             return
-        if generation != self._generation or self._closed:
+        if not current:
             log.debug("call %s: '%s' came too late for the menu; dropped", self.call_id, best.text)
             return
         log.info("call %s: heard '%s' (%s, %.2f)", self.call_id, best.text, best.lang, best.confidence)

@@ -108,7 +108,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         site_vars=site_vars,
     )
     if args.input is None:
-        print("Keys: digits/#/* are DTMF, words are speech, '-' is no input; Ctrl-D hangs up.")
+        print(
+            "Keys: digits/#/* are DTMF, words are speech (say:4271 = spoken digits), '-' is no input, "
+            "asr-busy = the recogniser was too busy; Ctrl-D hangs up."
+        )
         inputs = _interactive()
     else:
         inputs = iter(split_inputs(args.input))
@@ -148,7 +151,9 @@ def register(subparsers: Any, *, site_env: SiteEnv | None = None) -> None:
     p = sub.add_parser("simulate", help="step a flow in the terminal")
     p.add_argument("name")
     p.add_argument("--lang", help="start language (ja|en)")
-    p.add_argument("--input", help='comma-separated caller input, e.g. "1,4271#,yes,-"')
+    p.add_argument(
+        "--input", help='comma-separated caller input, e.g. "1,4271#,yes,-" (say:4271: spoken digits)'
+    )
     p.add_argument("--at", help="pretend it is this ISO date-time (business hours)")
     p.add_argument("--dir", help="site flows directory (default: IVR_FLOWS_DIR, else <data dir>/flows)")
     p.add_argument("--caller", default="0312345678", help="caller number")

@@ -25,6 +25,14 @@ class SpeechRecognized:
 
 
 @dataclass(frozen=True)
+class SpeechDropped:
+    """An utterance was not recognised because the recogniser pool was full (too many pending): the node
+    treats it as no match and asks again with keys only, so the caller is never left in silence."""
+
+    lang: str
+
+
+@dataclass(frozen=True)
 class TimerFired:
     name: str
 
@@ -88,6 +96,7 @@ Event = (
     PlaybackDone
     | DtmfReceived
     | SpeechRecognized
+    | SpeechDropped
     | TimerFired
     | LookupDone
     | QueueDone

@@ -1,8 +1,8 @@
 """Flow files → ``Flow``: reading (I/O) and assembling one flow from its checks, every error located
 (file:line:col and node path) and worded for admins.
 
-The checks live beside: ``schema_errors.py`` (structure), ``checks.py`` (semantics), ``lint.py``
-(warnings), ``link.py`` (across flows). What the site knows (queue names, departments) comes in as
+The checks live beside: ``schema_errors.py`` (structure), ``checks.py`` (semantics), ``link.py``
+(across flows). What the site knows (queue names, departments) comes in as
 keyword arguments; the defaults are the ACD's shipped set (``DEFAULT_QUEUES``, ``DEFAULT_DEPARTMENTS``).
 """
 
@@ -18,8 +18,7 @@ from typing import Any
 from ivr.flows.checks import BUILTIN_VARS, DEFAULT_VARS, check_semantics
 from ivr.flows.errorlist import ErrorList
 from ivr.flows.link import link
-from ivr.flows.lint import kanji_warnings
-from ivr.flows.model import WARNING, Flow, FlowError
+from ivr.flows.model import Flow, FlowError
 from ivr.flows.schema_errors import schema_errors
 from ivr.flows.verbs import VERBS, Verb
 from ivr.flows.verbs.base import DEFAULT_DEPARTMENTS, DEFAULT_QUEUES, CheckEnv
@@ -92,9 +91,6 @@ def check_text(
     bad = schema_errors(doc, errs)
     nodes = _build_nodes(data, bad, env)
     check_semantics(data, nodes, errs, env, structural_ok=not errs.items)
-    raw_vars = data.get("vars")
-    for path, message in kanji_warnings(nodes, languages, raw_vars if isinstance(raw_vars, dict) else {}):
-        errs.add(path, message, severity=WARNING)
     if errs.failed:
         return None, errs.sorted()
     flow_vars = {**DEFAULT_VARS, **{str(k): str(v) for k, v in data.get("vars", {}).items()}}
@@ -154,7 +150,7 @@ class FlowSet:
     flows: dict[str, Flow] = field(default_factory=dict)
     errors: list[FlowError] = field(default_factory=list)
     warnings: list[FlowError] = field(default_factory=list)
-    """Problems that do not stop a flow from loading (e.g. kanji in a Japanese prompt)."""
+    """Problems that do not stop a flow from loading (reported by `ivr flows check` and the editor)."""
 
 
 def load_paths(

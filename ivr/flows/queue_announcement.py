@@ -1,5 +1,5 @@
-"""What a waiting caller hears about their place in line. Pure; Japanese in kana (the offline voice
-cannot read kanji), numbers with the read-back's unmistakable readings (7 なな)."""
+"""What a waiting caller hears about their place in line. Pure; ordinary Japanese (kanji, は) for Open
+JTalk, numbers in kana with the read-back's unmistakable readings (7 なな)."""
 
 from __future__ import annotations
 
@@ -20,17 +20,17 @@ def position_announcement(
     minutes = wait_minutes(expected_wait_s)
     if lang == "ja":
         text = (
-            "ただいま、 じゅんばんに おつなぎしております。 "
+            "ただいま、順番におつなぎしております。"
             + (
-                "つぎに おつなぎします。 "
+                "次におつなぎします。"
                 if position == 1
-                else f"あなたわ {number_words(position, 'ja')}ばんめです。 "
+                else f"あなたは{number_words(position, 'ja')}番目です。"
             )
-            + f"およそ {ja_minutes(minutes)}で おつなぎできる みこみです。"
+            + f"およそ{ja_minutes(minutes)}でおつなぎできる見込みです。"
         )
         if callback_key:
             key = digit_word(callback_key, "ja")
-            text += f" じゅんばんを たもったまま おりかえしを ごきぼうの かたわ {key}ばんを おしてください。"
+            text += f"順番を保ったまま折り返しをご希望の方は{key}番を押してください。"
         return (Speak(text, "ja"),)
     where = (
         "You are next in line."

@@ -23,6 +23,7 @@ from ivr.flows.events import (
     PlaybackDone,
     QueueDone,
     RecordingDone,
+    SpeechDropped,
     SpeechRecognized,
     TimerFired,
     TransferDone,
@@ -34,6 +35,10 @@ from ivr.speech_text import digits_to_words
 
 DTMF_KEYS = set("0123456789*#ABCD")
 NO_INPUT_TOKENS = {"-", "timeout", ""}
+SPEECH_PREFIX = "say:"
+"""``say:4271`` is speech even when it looks like keys (a spoken digit string for a ``collect``)."""
+ASR_BUSY_INPUT = "asr-busy"
+"""The recogniser pool was full for the caller's utterance (``SpeechDropped``): keys only from then on."""
 
 LookupFn = Callable[[c.HttpLookup], LookupDone]
 
@@ -72,6 +77,10 @@ def input_events(token: str, lang: str) -> list[Event] | None:
     token = token.strip()
     if token.lower() in NO_INPUT_TOKENS:
         return None
+    if token.lower() == ASR_BUSY_INPUT:
+        return [SpeechDropped(lang)]
+    if token.lower().startswith(SPEECH_PREFIX):
+        return [SpeechRecognized(token[len(SPEECH_PREFIX) :].strip(), 1.0, lang)]
     if all(ch in DTMF_KEYS for ch in token):
         return [DtmfReceived(ch) for ch in token]
     return [SpeechRecognized(token, 1.0, lang)]

@@ -57,6 +57,9 @@ class PromptRenderer:
         self._sox = sox
         self._inflight: dict[str, asyncio.Task[str | None]] = {}
         self._failed: dict[str, float] = {}  # cache key → monotonic time of the failure
+        self._live = 0  # calls waiting for prompts now: the prewarm steps aside for them
+        self._live_idle = asyncio.Event()
+        self._live_idle.set()
 
     @classmethod
     def from_env(
@@ -74,12 +77,23 @@ class PromptRenderer:
 
     async def uris(self, prompts: Sequence[Prompt]) -> list[str]:
         """Media URIs for ``prompts``, in order (a long silence may take several). Never raises."""
-        parts = await asyncio.gather(*(self._uris_of(p) for p in prompts))
+        self._live += 1
+        self._live_idle.clear()
+        try:
+            parts = await asyncio.gather(*(self._uris_of(p) for p in prompts))
+        finally:
+            self._live -= 1
+            if self._live == 0:
+                self._live_idle.set()
         return [uri for part in parts for uri in part]
 
     async def prewarm(self, prompts: Sequence[Prompt]) -> None:
-        """Synthesise and cache every speech prompt now, so the first caller doesn't wait."""
-        await self.uris(prompts)
+        """Synthesise and cache every speech prompt now, so the first caller doesn't wait — one prompt at
+        a time, and only while no call is waiting for its own prompts: a voice serves one request at a
+        time, so a caller waits for at most the one prewarm prompt in progress, not the whole list."""
+        for prompt in prompts:
+            await self._live_idle.wait()
+            await self._uris_of(prompt)
 
     async def _uris_of(self, prompt: Prompt) -> list[str]:
         try:

@@ -107,6 +107,8 @@ class Speech(Protocol):
     def unknown_datagrams(self) -> int: ...
     @property
     def bad_datagrams(self) -> int: ...
+    @property
+    def keys_only_fallbacks(self) -> int: ...
 
 
 class Recorder(Protocol):
@@ -340,6 +342,11 @@ class IvrCollector(Collector):
         rejected.add_metric(["unknown_source"], speech.unknown_datagrams)
         rejected.add_metric(["malformed"], speech.bad_datagrams)
         yield rejected
+        yield CounterMetricFamily(
+            "ivr_asr_keys_only_fallbacks",
+            "Listening nodes that asked for keys instead because the recogniser pool was full",
+            speech.keys_only_fallbacks,
+        )
 
     def _recorder(self) -> Iterable[Metric]:
         recorder = self._deps.recorder

@@ -13,6 +13,7 @@ import aiohttp
 from ivr.calls.legs import LegRegistry
 from ivr.calls.ports import QueuePort
 from ivr.calls.session import CallSession, SessionDeps
+from ivr.calls.speech import SpeechService
 from ivr.calls.stats import LatencyStats
 from ivr.flows.loader import load_text
 from ivr.flows.model import Flow
@@ -76,8 +77,10 @@ class Harness:
         adopted: bool = False,
         resume_at: str | None = None,
         channel_state: str = "Up",
+        speech: SpeechService | None = None,
     ) -> None:
         self.ari = FakeAri()
+        self.speech = speech
         self.store = RecordingStore()
         self.legs = LegRegistry()
         self.http: aiohttp.ClientSession | None = None
@@ -100,6 +103,7 @@ class Harness:
             stats=self.stats,
             legs=self.legs,
             queue=self._queue,
+            speech=self.speech,
         )
         self.session = CallSession(
             call_id="call-1",

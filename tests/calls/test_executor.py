@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ivr.ari.errors import AriServerError
 from ivr.calls.call_log import CallLog
 from ivr.calls.executor import ChannelGone, CommandExecutor
 from ivr.calls.legs import LegRegistry
@@ -73,6 +74,16 @@ async def test_a_404_on_a_playback_or_a_leg_is_not_the_call_ending() -> None:
     ari.fail("channels.originate", not_found("/channels"))
     await ex.execute(c.Transfer("2999", 10))
     assert posted == [TransferDone("2999", "failed")]
+
+
+async def test_a_prompt_asterisk_cannot_stop_yet_is_not_the_call_ending() -> None:
+    ari, posted = FakeAri(), []
+    ex, _, _ = make(ari, posted)
+    await ex.execute(c.Play("play-1", (Speak("hi", "en"),)))
+    ari.fail("playbacks.stop", AriServerError(500, "DELETE", "/playbacks/x", "Could not stop playback"))
+    await ex.execute(c.StopPlayback("play-1"))  # no exception: the prompt plays on, the call goes on
+    await ex.execute(c.Hangup())
+    assert ari.ops("channels.hangup") == ["channels.hangup"]
 
 
 async def test_a_prompt_is_stopped_once_even_when_asked_twice() -> None:

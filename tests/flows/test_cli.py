@@ -19,7 +19,7 @@ BROKEN = Path(__file__).parent / "broken"
 
 def test_check_shipped_flows_is_clean(capsys) -> None:
     assert main(["flows", "check", str(SHIPPED_DIR)]) == 0
-    assert "echo, shop, survey" in capsys.readouterr().out
+    assert "echo, order_line, shop, survey" in capsys.readouterr().out
 
 
 def test_check_broken_exits_nonzero(capsys) -> None:

@@ -31,8 +31,10 @@ def test_every_main_menu_key_reaches_its_queue(run, keys: str, queue: str) -> No
      ("ＯＰＥＲＡＴＯＲ", "en", "operator"), ("その他のことです", "ja", "inquiries")],
 )  # fmt: skip
 def test_main_menu_by_spoken_word(run, word: str, lang: str, queue: str | None) -> None:
-    r = run(f"{'1' if lang == 'ja' else '2'},{word},9")
+    check = ",はい" if lang == "ja" else ""  # a spoken Japanese choice is confirmed before acting
+    r = run(f"{'1' if lang == 'ja' else '2'},{word}{check},9")
     assert r.state.path[3] == "main_menu"
+    assert ("ですね？" in r.text) == (lang == "ja")
     if queue is None:
         assert r.state.path[4] == "orders_menu"
     else:

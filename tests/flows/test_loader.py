@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from ivr.flows import commands as c
+from ivr.flows.cli import main
 from ivr.flows.engine import CallContext, FlowEngine
 from ivr.flows.events import DtmfReceived
-from ivr.flows.loader import load_file, load_text
+from ivr.flows.loader import SHIPPED_DIR, check_text, load_file, load_paths, load_text
 from ivr.flows.registry import FlowRegistry
 
 FLOW = """name: site
@@ -74,3 +75,50 @@ def test_registry_checks_against_the_site_configuration(tmp_path: Path) -> None:
     reg = FlowRegistry([tmp_path], default_flow="site", queues=SALES, departments=DESK)
     assert reg.errors() == [] and reg.names() == ["site"]
     assert FlowRegistry([tmp_path], default_flow="site").names() == []
+
+
+KANJI_FLOW = """name: kanji
+languages: [ja, en]
+vars:
+  hours.ja: 平日午前9時から午後6時
+entry: start
+nodes:
+  start:
+    type: say
+    prompt: {ja: お電話ありがとうございます。, en: Thank you for calling.}
+    next: bye
+  bye:
+    type: hangup
+    prompt: {ja: "営業時間は、{hours.ja}です。", en: Goodbye.}
+"""
+
+
+def test_ordinary_japanese_with_kanji_loads_without_warnings() -> None:
+    flow, problems = check_text(KANJI_FLOW, "kanji.yaml")
+    assert problems == [] and flow is not None
+    assert flow.nodes["start"].spec["prompt"]["ja"] == "お電話ありがとうございます。"
+    assert flow.vars["hours.ja"] == "平日午前9時から午後6時"
+
+
+def test_one_kanji_text_for_all_languages_loads_without_warnings() -> None:
+    flow, problems = check_text(
+        KANJI_FLOW.replace("{ja: お電話ありがとうございます。, en: Thank you for calling.}", "お電話"), "x"
+    )
+    assert problems == [] and flow is not None
+
+
+def test_errors_keep_severity_error_and_their_text() -> None:
+    _, [error, *_] = load_text(KANJI_FLOW.replace("next: bye", "next: byee"), "x.yaml")
+    assert error.severity == "error" and not error.is_warning
+    assert error.as_dict()["severity"] == "error"
+    assert str(error).startswith("x.yaml:10:11: nodes.start.next: unknown node 'byee'")
+    assert "warning" not in str(error)
+
+
+def test_shipped_flows_load_with_no_errors_and_no_warnings(capsys) -> None:  # type: ignore[no-untyped-def]
+    result = load_paths([SHIPPED_DIR])
+    assert sorted(result.flows) == ["echo", "order_line", "shop", "survey"]
+    assert result.errors == [] and result.warnings == []
+    assert main(["flows", "check", str(SHIPPED_DIR)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and "warning" not in captured.out

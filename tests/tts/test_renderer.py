@@ -198,6 +198,21 @@ async def test_prewarm_fills_the_cache(tmp_path: Path, tone: ToneSynthesizer) ->
     assert len(tone.calls) == 3
 
 
+async def test_a_caller_waits_for_one_prewarm_prompt_at_most(tmp_path: Path, tone: ToneSynthesizer) -> None:
+    renderer = PromptRenderer(tmp_path, media_uri, synthesizer=tone, max_concurrency=1)
+    tone.release.clear()
+    prewarm = asyncio.create_task(renderer.prewarm([Speak(f"prompt {i}", "en") for i in range(10)]))
+    await tone.started.wait()  # the first prewarm prompt is being synthesised
+    live = asyncio.create_task(renderer.uris([Speak("greeting", "en")]))
+    await asyncio.sleep(0)
+    tone.release.set()
+    await live
+    texts = [text for text, _ in tone.calls]
+    assert texts.index("greeting") == 1  # right after the prompt in progress, before the other nine
+    await prewarm
+    assert len(tone.calls) == 11
+
+
 async def test_natural_voices_get_the_digit_words_not_the_number(
     tmp_path: Path, tone: ToneSynthesizer
 ) -> None:

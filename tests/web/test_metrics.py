@@ -57,6 +57,7 @@ class Speech:
     pool: Pool | None = field(default_factory=Pool)
     unknown_datagrams: int = 5
     bad_datagrams: int = 1
+    keys_only_fallbacks: int = 4
 
 
 @dataclass
@@ -292,6 +293,7 @@ async def test_asr_pool_use(client: Client, sources: Sources) -> None:
     assert value(samples, "ivr_asr_pending_limit") == 8
     assert value(samples, "ivr_asr_dropped_total") == 2
     assert value(samples, "ivr_asr_rtp_rejected_total", reason="unknown_source") == 5
+    assert value(samples, "ivr_asr_keys_only_fallbacks_total") == 4
 
 
 async def test_absent_sources_leave_their_metrics_out() -> None:

@@ -2,7 +2,8 @@
 
 Prompt (barge-in) → no-input timer after the prompt ends → a key or a recognised word picks an option;
 no input / no match replays the matching prompt and the main prompt, up to ``retries`` times, then
-``on_failure``.
+``on_failure``. ``SpeechDropped`` (the recogniser pool was full) counts as a no match, and the node
+asks again with keys only.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ivr.flows.commands import Command, InputTaken
-from ivr.flows.events import DtmfReceived, Event, SpeechRecognized
+from ivr.flows.events import DtmfReceived, Event, SpeechDropped, SpeechRecognized
 from ivr.flows.promptspec import PromptText
 from ivr.flows.verbs.base import (
     DEFAULT_ENV,
@@ -84,9 +85,13 @@ class ChoiceVerb(Verb):
         """Languages the caller may answer in here: the call's own, unless a verb knows better."""
         return (ctx.lang,)
 
-    def _ask(self, ctx: VerbCtx, before: tuple[Prompt, ...]) -> list[Command]:
+    def _ask(self, ctx: VerbCtx, before: tuple[Prompt, ...], *, relisten: bool = False) -> list[Command]:
+        """Play ``before`` and the prompt; listen for the options' words unless already listening for
+        them (``relisten``: the words were changed meanwhile) or the node fell back to keys only."""
         cmds: list[Command] = [ctx.play(before + self.intro(ctx), barge_in=True)]
-        if not ctx.local.get("listening"):
+        if ctx.keys_only:
+            return cmds
+        if relisten or not ctx.local.get("listening"):
             for lang in self.listen_languages(ctx):
                 cmds += ctx.listen(tuple(w for o in self.choices for w in words_for(o.words, lang)), lang)
         return cmds
@@ -103,7 +108,9 @@ class ChoiceVerb(Verb):
                     return self._chosen(ctx, option, "dtmf", event.digit, cmds)
             res = self._fail(ctx, "no_match")
             return Result(cmds + res.commands, res.transition)
-        if isinstance(event, SpeechRecognized):
+        if isinstance(event, SpeechDropped):
+            return self._keys_only(ctx)
+        if isinstance(event, SpeechRecognized) and not ctx.keys_only:
             lang = event.lang if event.lang in self.listen_languages(ctx) else ctx.lang
             for option in self.choices:
                 if any(speech_matches(event.text, w) for w in words_for(option.words, lang)):
@@ -120,8 +127,14 @@ class ChoiceVerb(Verb):
         res = self.on_choice(ctx, option)
         return Result(cmds + res.commands, res.transition)
 
-    def _fail(self, ctx: VerbCtx, why: str) -> Result:
+    def _keys_only(self, ctx: VerbCtx) -> Result:
+        """The recogniser pool was full: a no match, asked again without listening (never silence)."""
+        cmds = ctx.fall_back_to_keys() + ctx.stop_playback() + ctx.cancel_timer("input")
+        res = self._fail(ctx, "no_match")
+        return Result(cmds + res.commands, res.transition)
+
+    def _fail(self, ctx: VerbCtx, why: str, *, relisten: bool = False) -> Result:
         ctx.local["attempts"] = int(ctx.local.get("attempts", 0)) + 1
         if ctx.local["attempts"] > self.retries:
             return self.on_failure(ctx)
-        return Result(self._ask(ctx, ctx.render(self.retry_prompts[why])))
+        return Result(self._ask(ctx, ctx.render(self.retry_prompts[why]), relisten=relisten))

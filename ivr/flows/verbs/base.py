@@ -187,14 +187,26 @@ class VerbCtx:
             listening.append(lang)
         return [ListenSpeech(lang, words)]
 
+    def stop_listening(self) -> list[Command]:
+        """Stop the speech recognition this node started (every language)."""
+        return [ListenSpeech(lang, ()) for lang in self.local.pop("listening", [])]
+
+    @property
+    def keys_only(self) -> bool:
+        """The recogniser was too busy for this node once: it takes keys only from then on."""
+        return bool(self.local.get("keys_only"))
+
+    def fall_back_to_keys(self) -> list[Command]:
+        """Speech was dropped (recogniser pool full): stop listening; the node asks again for keys."""
+        self.local["keys_only"] = True
+        return self.stop_listening()
+
     def cleanup(self) -> list[Command]:
         """Stop everything this node started: playback, timers, speech recognition."""
         cmds: list[Command] = self.stop_playback()
         for name in list(self.local.get("timers", [])):
             cmds += self.cancel_timer(name)
-        for lang in self.local.pop("listening", []):
-            cmds.append(ListenSpeech(lang, ()))
-        return cmds
+        return cmds + self.stop_listening()
 
 
 def normalise(text: str) -> str:

@@ -1,4 +1,13 @@
-"""``collect``: digits with length limits, terminator, timeouts and validation; may be sensitive."""
+"""``collect``: digits with length limits, terminator, timeouts and validation; may be sensitive.
+
+With ``speech: true`` the node also listens while its prompt plays and takes a spoken digit string
+("four two seven one" → ``4271``) as if keyed: the first of the two wins (a key stops the listening),
+and the same length/pattern/checksum rules apply. Speech that is not a digit string is a no match (the
+``no_input`` prompt, a try). It never listens when ``sensitive`` (card digits never reach speech
+recognition; ``ivr flows check`` reports the combination) nor in a ``KEYS_FIRST_DIGITS`` language
+(Japanese: 0–5 of 10 digit strings heard right, see ``ivr.flows.speech_rules``). When the recogniser
+pool is full (``SpeechDropped``) the node asks again for keys only.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +16,9 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from ivr.flows.commands import Command, InputTaken
-from ivr.flows.events import DtmfReceived, Event
+from ivr.flows.events import DtmfReceived, Event, SpeechDropped, SpeechRecognized
 from ivr.flows.promptspec import PromptText
+from ivr.flows.speech_rules import DIGITS_REQUEST, KEYS_FIRST_DIGITS
 from ivr.flows.verbs.base import (
     DEFAULT_ENV,
     NODE_REF,
@@ -78,6 +88,14 @@ class Collect(Verb):
             },
         },
         "sensitive": {"type": "boolean", "description": "mask the value in logs, store, API, recordings"},
+        "keep_last4": {
+            "type": "boolean",
+            "description": "a sensitive value's last four digits also go to `<var>.last4` (card read-back)",
+        },
+        "speech": {
+            "type": "boolean",
+            "description": "also take the digits spoken (never when sensitive; keys only in Japanese)",
+        },
         "retries": {"type": "integer", "minimum": 0, "maximum": 10},
         "no_input": PROMPT_SCHEMA,
         "invalid": PROMPT_SCHEMA,
@@ -90,6 +108,8 @@ class Collect(Verb):
         super().__init__(node_id, spec, env)
         self.var = str(spec["var"])
         self.sensitive = bool(spec.get("sensitive", False))
+        self.speech = bool(spec.get("speech", False)) and not self.sensitive
+        """Listen for a spoken digit string; a sensitive node never does, whatever the spec says."""
         self.min_length = int(spec.get("min_length", 1))
         self.max_length = int(spec.get("max_length", 20))
         self.terminator = optional_text(spec, "terminator") if "terminator" in spec else "#"
@@ -106,12 +126,23 @@ class Collect(Verb):
             k: self._prompt(k) for k in ("prompt", "no_input", "invalid")
         }
         self.failure_node = optional_text(spec, "on_failure")
+        self.keep_last4 = bool(spec.get("keep_last4", False))
+        """Also set ``<var>.last4`` (not sensitive): a card is read back and submitted by these only."""
 
     def start(self, ctx: VerbCtx) -> Result:
         ctx.local.update(attempts=0, digits="")
         if self.sensitive:
             ctx.mark_sensitive(self.var)
-        return Result([ctx.play(ctx.render(self.prompts["prompt"]))])
+        return Result([ctx.play(ctx.render(self.prompts["prompt"])), *self._listen(ctx)])
+
+    def listens(self, ctx: VerbCtx) -> bool:
+        """Whether this node takes spoken digits in this call now."""
+        return self.speech and ctx.lang not in KEYS_FIRST_DIGITS and not ctx.keys_only
+
+    def _listen(self, ctx: VerbCtx) -> list[Command]:
+        if not self.listens(ctx) or ctx.local.get("listening"):
+            return []
+        return ctx.listen((DIGITS_REQUEST,))
 
     def on_event(self, ctx: VerbCtx, event: Event) -> Result:
         if ctx.is_my_playback(event):
@@ -125,8 +156,14 @@ class Collect(Verb):
             return self._retry(ctx, "no_input", [])
         if ctx.fired(event, "inter") or ctx.fired(event, "overall"):
             return self._complete(ctx, [])
+        if isinstance(event, SpeechRecognized):
+            return self._spoken(ctx, event)
+        if isinstance(event, SpeechDropped):
+            if ctx.local["digits"] or not ctx.local.get("listening"):
+                return Result()
+            return self._retry(ctx, None, ctx.fall_back_to_keys() + ctx.cleanup())
         if isinstance(event, DtmfReceived):
-            cmds = ctx.stop_playback() + ctx.cancel_timer("first")
+            cmds = ctx.stop_playback() + ctx.cancel_timer("first") + ctx.stop_listening()  # keys win
             if self.terminator is not None and event.digit == self.terminator:
                 return self._complete(ctx, cmds)
             ctx.local["digits"] += event.digit
@@ -136,8 +173,22 @@ class Collect(Verb):
             return Result(cmds)
         return Result()
 
+    def _spoken(self, ctx: VerbCtx, event: SpeechRecognized) -> Result:
+        if self.sensitive or ctx.local["digits"] or not ctx.local.get("listening"):
+            return Result()  # keys came first (or the node does not listen): too late
+        value = "".join(event.text.split())
+        if not (value and all(ch in "0123456789" for ch in value)):
+            if ctx.playing:  # speech we cannot use during the prompt: let the prompt go on
+                return Result()
+            return self._retry(ctx, "no_input", ctx.cleanup())
+        cmds = [*ctx.cleanup(), InputTaken(self.node_id, "speech", value)]
+        if not self.valid(value):
+            return self._retry(ctx, "invalid", cmds)
+        ctx.vars[self.var] = value
+        return Result(cmds, self._next())
+
     def valid(self, value: str) -> bool:
-        if len(value) < self.min_length:
+        if not self.min_length <= len(value) <= self.max_length:
             return False
         if self.pattern is not None and not re.fullmatch(self.pattern, value):
             return False
@@ -155,21 +206,24 @@ class Collect(Verb):
         if not self.valid(value):
             return self._retry(ctx, "invalid", cmds)
         ctx.vars[self.var] = value
+        if self.keep_last4:
+            ctx.vars[f"{self.var}.last4"] = value[-4:]
         return Result(cmds, self._next())
 
-    def _retry(self, ctx: VerbCtx, why: str, cmds: list[Command]) -> Result:
+    def _retry(self, ctx: VerbCtx, why: str | None, cmds: list[Command]) -> Result:
+        """Another try (``why``'s prompt, then the prompt; ``None``: the prompt alone), or on_failure."""
         ctx.local["attempts"] += 1
         ctx.local["digits"] = ""
         if ctx.local["attempts"] > self.retries:
             return Result(cmds, Go(self.failure_node) if self.failure_node else Finish("failed"))
-        prompts = ctx.render(self.prompts[why]) + ctx.render(self.prompts["prompt"])
-        return Result([*cmds, ctx.play(prompts)])
+        before = ctx.render(self.prompts[why]) if why is not None else ()
+        return Result([*cmds, ctx.play(before + ctx.render(self.prompts["prompt"])), *self._listen(ctx)])
 
     def prompt_fields(self) -> list[tuple[RelPath, PromptText]]:
         return [((k,), p) for k, p in self.prompts.items() if p is not None]
 
     def defined_vars(self) -> set[str]:
-        return {self.var}
+        return {self.var, f"{self.var}.last4"} if self.keep_last4 else {self.var}
 
     def targets(self) -> list[Edge]:
         return self._edge("next", "next") + self._edge("failure", "on_failure")
@@ -181,7 +235,13 @@ class Collect(Verb):
                 re.compile(self.pattern)
             except re.error as exc:
                 errors.append((("validate", "pattern"), f"invalid regular expression: {exc}"))
+        if self.spec.get("speech") and self.sensitive:
+            why = "a sensitive collect never listens (card digits never reach speech recognition)"
+            errors.append((("speech",), why))
         lo, hi = self.min_length, self.max_length
+        if self.keep_last4 and not (self.sensitive and lo >= 12):
+            why = "keep_last4 is for sensitive values of at least 12 digits (min_length), like card numbers"
+            errors.append((("keep_last4",), why))
         if lo > hi:
             errors.append((("min_length",), f"min_length {lo} is larger than max_length {hi}"))
         return errors

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from ivr.flows.commands import InputTaken
 from ivr.flows.events import DtmfReceived, Event
 from ivr.flows.promptspec import PromptText, parse_words
+from ivr.flows.speech_rules import NO_WORDS, YES_WORDS
 from ivr.flows.verbs._choice import CHOICE_SCHEMA, ChoiceVerb, Option
 from ivr.flows.verbs.base import (
     DEFAULT_ENV,
@@ -24,8 +25,8 @@ from ivr.flows.verbs.base import (
 )
 from ivr.prompts import Digits, Prompt
 
-DEFAULT_YES = {"ja": ("はい", "ええ", "そうです", "正しい"), "en": ("yes", "yeah", "correct", "right")}
-DEFAULT_NO = {"ja": ("いいえ", "違います", "ちがいます", "いや"), "en": ("no", "wrong", "nope")}
+DEFAULT_YES = YES_WORDS
+DEFAULT_NO = NO_WORDS
 
 
 class Confirm(ChoiceVerb):

@@ -44,8 +44,8 @@ def test_waiting_callers_hear_music_then_their_place_in_their_language() -> None
     (play,) = call.of(c.Play)[-1:]
     (speak,) = play.prompts
     assert isinstance(speak, Speak) and speak.lang == "ja"
-    assert "ななばんめ" in speak.text and "さんぷん" in speak.text  # 7 is nana; 170 s is about 3 minutes
-    assert "はちばん" in speak.text  # the callback key
+    assert "なな番目" in speak.text and "さんぷん" in speak.text  # 7 is nana; 170 s is about 3 minutes
+    assert "はち番を押して" in speak.text  # the callback key
     assert call.prompt_ends() == [c.Moh(True)]
 
 

@@ -1,0 +1,138 @@
+"""A listening node when the recogniser pool is full: the call is never left in silence. A session with
+a real ``SpeechService`` (RTP socket, energy endpointing, a fake recogniser) over the recording ARI fake:
+the dropped utterance reaches the flow as ``SpeechDropped``, the node stops listening and asks again for
+keys, and ``keys_only_fallbacks`` counts it."""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ivr.ari.models import Channel
+from ivr.asr.config import AsrConfig
+from ivr.asr.engines import Recognition
+from ivr.calls.speech import SpeechService
+from tests.calls.fake_ari import FakeAri, chan_json, event
+from tests.calls.harness import Harness, flow
+
+LEG_PORT = 31500
+
+ORDER = """
+name: t
+languages: [en]
+entry: num
+nodes:
+  num:
+    type: collect
+    prompt: Your order number please.
+    var: order
+    speech: true
+    min_length: 4
+    next: done
+  done: {type: hangup}
+"""
+
+
+class SpeechAri(FakeAri):
+    """The recording fake, answering the snoop and externalMedia requests of the speech legs."""
+
+    def result_for(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if name == "channels.snoop":
+            return Channel.from_json(chan_json(kwargs["snoop_id"], name="Snoop/x"))
+        if name == "channels.external_media":
+            return Channel.from_json(
+                chan_json(
+                    kwargs["channel_id"],
+                    name="UnicastRTP/x",
+                    channelvars={"UNICASTRTP_LOCAL_PORT": str(LEG_PORT)},
+                )
+            )
+        return super().result_for(name, args, kwargs)
+
+
+class HeldRecognizer:
+    """Hears "4271" for every utterance; a recognition of ``("hold",)`` blocks until released."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.heard: list[tuple[str, ...]] = []
+
+    def warm_up(self) -> None:
+        pass
+
+    def recognize(
+        self, samples16k: npt.NDArray[np.int16], words: Sequence[str], lang: str
+    ) -> Recognition | None:
+        if tuple(words) == ("hold",):
+            self.release.wait(10)
+            return None
+        self.heard.append(tuple(words))
+        return ("4271", 0.9)
+
+
+def speak(service: SpeechService, seq: int) -> int:
+    """0.6 s of a loud tone then 1 s of silence, as RTP from the call's externalMedia port."""
+    t = np.arange(320) / 16000
+    tone = (8000 * np.sin(2 * np.pi * 300 * t)).astype(np.int16)
+    for chunk in [tone] * 30 + [np.zeros(320, np.int16)] * 50:
+        packet = struct.pack("!BBHII", 0x80, 118, seq, seq * 320, 42) + chunk.astype(">i2").tobytes()
+        service.datagram(packet, ("127.0.0.1", LEG_PORT))
+        seq += 1
+    return seq
+
+
+def plays(h: Harness) -> list[list[str]]:
+    return [list(a[1]) for a, _ in h.ari.calls_to("channels.play")]
+
+
+async def test_full_pool_sends_the_listening_node_back_to_keys_never_silence() -> None:
+    engine = HeldRecognizer()
+    h = Harness(flow(ORDER))
+    h.ari = SpeechAri()
+    service = SpeechService(
+        ari=h.ari,  # type: ignore[arg-type]
+        app="ivr",
+        config=AsrConfig(workers=1),
+        engines={"en": engine},
+        vad="energy",
+    )
+    h.speech = service
+    await service.start()
+    assert service.pool is not None
+    service.pool.max_pending = 1
+    hold = asyncio.get_running_loop().create_task(
+        service.pool.recognize("en", np.zeros(16000, np.int16), ("hold",))  # another call's utterance
+    )
+    try:
+        await h.start()
+        await h.until(lambda: "bridges.add_channel" in h.ari.ops())  # the node listens: legs up
+        assert len(plays(h)) == 1
+        seq = speak(service, 0)
+        await h.until(lambda: service.keys_only_fallbacks == 1)
+        await h.until(lambda: len(plays(h)) == 2)  # asked again at once (the prompt, for keys)
+        assert plays(h)[1] == plays(h)[0] == ["sound:tts/en/Your order number pl"], plays(h)
+        assert h.ari.ops("playbacks.stop") or h.ari.ops("channels.stop"), h.ari.ops()
+        assert service.pool.dropped == 1
+        assert engine.heard == []
+        engine.release.set()
+        await hold
+        speak(service, seq)  # the node listens no more: this utterance is never recognised
+        await asyncio.sleep(0.2)
+        assert engine.heard == [] and service.keys_only_fallbacks == 1
+        for key in "4271#":
+            h.session.deliver(_dtmf(key))  # type: ignore[union-attr]
+        await h.until(lambda: h.path()[-1:] == ["done"])
+    finally:
+        engine.release.set()
+        await h.close()
+        await service.close()
+
+
+def _dtmf(key: str) -> Any:
+    return event("ChannelDtmfReceived", digit=key, duration_ms=100, channel=chan_json("caller-1"))
