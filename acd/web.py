@@ -146,6 +146,7 @@ async def current(request: web.Request) -> web.Response:
         "queue": caller.queue,
         "queued_at": req.entered_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "waited_s": round((now - req.entered_at).total_seconds(), 1),
+        "collected": dict(req.attributes),  # the flow's queue attributes: what the IVR collected
         "inputs": (record or {}).get("inputs", []),
         "path": (record or {}).get("path", []),
     }

@@ -98,6 +98,7 @@ class Api:
             timeout_s=300,
             caller_number="0312345678",
             caller_name="山田 花子",
+            attributes={"topic": "order_line", "size": "L"},
         )
         self.service.callers.add(Caller(request, lambda event: None, "orders", agent=agent_id))
 
@@ -233,6 +234,7 @@ async def test_current_shows_the_caller_and_the_ivrs_masked_inputs(api: Api) -> 
     assert 41 <= call["waited_s"] < 60
     assert call["inputs"] == inputs
     assert call["path"] == ["welcome", "menu", "q_orders"]
+    assert call["collected"] == {"topic": "order_line", "size": "L"}
     assert api.calls_asked == ["call-1"]
 
 

@@ -21,7 +21,7 @@ from ivr.flows.events import (
     QueueDone,
     QueueStatus,
 )
-from ivr.flows.promptspec import PromptText
+from ivr.flows.promptspec import PromptText, render_template
 from ivr.flows.queue_announcement import position_announcement
 from ivr.flows.suggest import did_you_mean
 from ivr.flows.verbs.base import (
@@ -89,9 +89,15 @@ class Queue(Verb):
     def _enter(self, ctx: VerbCtx) -> list[Command]:
         ctx.local["queued"] = True
         commands: list[Command] = [
-            EnterQueue(self.queue, self.priority, dict(self.attributes), self.timeout_s)
+            EnterQueue(self.queue, self.priority, self._screen_pop(ctx), self.timeout_s)
         ]
         return commands + self._hold(ctx, True)
+
+    def _screen_pop(self, ctx: VerbCtx) -> dict[str, str]:
+        """The attributes with the flow's variables filled in (``size: "{size}"``): what the IVR collected,
+        for the operator's screen. A sensitive variable is never shown, whatever the template says."""
+        shown = {k: v for k, v in ctx.vars.items() if k not in ctx.state.sensitive_vars}
+        return {key: render_template(text, shown).strip() for key, text in self.attributes.items()}
 
     def _hold(self, ctx: VerbCtx, on: bool) -> list[Command]:
         if not self.moh or bool(ctx.local.get("moh")) == on:

@@ -64,6 +64,10 @@ function showCall(call) {
   $("pop-language").textContent = call.language || "–";
   $("pop-queue").textContent = call.queue || "–";
   $("pop-waited").textContent = fmtDuration(call.waited_s);
+  const collected = Object.entries(call.collected ?? {}).filter(([, value]) => value !== "");
+  clear($("pop-collected")).append(
+    ...collected.flatMap(([key, value]) => [el("dt", {}, key), el("dd", { dataset: { key } }, value)]),
+  );
   clear($("pop-inputs").querySelector("tbody")).append(...inputRows(call.inputs ?? []));
   clear($("pop-path")).append(...(call.path ?? []).map((node) => el("li", {}, node)));
 }

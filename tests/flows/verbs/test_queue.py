@@ -115,3 +115,37 @@ def test_keys_typed_before_the_queue_node_pass_through_it_once() -> None:
     call.prompt_ends()
     out = call.send(QueueDone("returns", "no_agents"))
     assert [x.node_id for x in out if isinstance(x, c.NodeEntered)] == ["menu", "bye"]
+
+
+SCREEN_POP_FLOW = """
+name: pop
+languages: [en]
+entry: card
+nodes:
+  card:
+    type: collect
+    prompt: {en: Card number}
+    var: card
+    sensitive: true
+    min_length: 4
+    next: size
+  size: {type: set, vars: {size: L}, next: q}
+  q:
+    type: queue
+    queue: orders
+    attributes: {topic: order_line, size: "{size}", card: "{card}", caller: "{caller.number}"}
+    after: bye
+    on_no_agents: bye
+  bye: {type: hangup}
+"""
+
+
+def test_attributes_carry_what_the_flow_collected_but_never_a_sensitive_value() -> None:
+    from ivr.flows.events import DtmfReceived
+
+    call = Call(load(SCREEN_POP_FLOW), lang="en")
+    call.prompt_ends()
+    for key in "4111#":
+        call.send(DtmfReceived(key))
+    [enter] = call.of(c.EnterQueue)
+    assert enter.attributes == {"topic": "order_line", "size": "L", "card": "", "caller": "0312345678"}
