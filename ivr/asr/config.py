@@ -2,9 +2,8 @@
 
 - ``IVR_ASR``: ``on`` (default) or ``off`` (every menu is DTMF only).
 - ``IVR_ASR_WORKERS``: recognition threads (default 2); recognition never runs on the event loop.
-- ``IVR_ASR_ENGINE``: ``sphinx`` (default: PocketSphinx for English, see ``DEFAULT_ENGINE``),
-  ``whisper``, ``vosk``, or ``auto`` (Whisper when its model is there — ``ivr asr assemble`` — else
-  PocketSphinx for English).
+- ``IVR_ASR_ENGINE``: ``auto`` (default, see ``DEFAULT_ENGINE``: Whisper when its model is there —
+  ``ivr asr assemble`` — else PocketSphinx for English), ``whisper``, ``sphinx`` or ``vosk``.
 - ``IVR_WHISPER_MODEL``: a CTranslate2 Whisper model directory (default: the assembled Whisper base,
   ``<sys.prefix>/share/ivr/whisper-base``); Whisper serves English and Japanese.
 - ``IVR_VOSK_MODEL_<LANG>`` (``IVR_VOSK_MODEL_JA``, ``IVR_VOSK_MODEL_EN``, …): a Vosk model directory
@@ -26,10 +25,11 @@ VOSK_PREFIX = "IVR_VOSK_MODEL_"
 SPHINX_LANGS = ("en",)
 WHISPER_LANGS = ("en", "ja")
 ENGINES = ("whisper", "sphinx", "vosk")
-DEFAULT_ENGINE = "sphinx"
-"""Until Whisper answers fast enough on a telephone menu (measured ~1.5 s of CPU per utterance on
-this 2-core box against PocketSphinx's ~0.3 s; the goal is p95 < 0.5 s for a menu word), it is chosen
-with ``IVR_ASR_ENGINE=whisper`` (or ``auto``: Whisper whenever its model is assembled)."""
+DEFAULT_ENGINE = "auto"
+"""Whisper for English and Japanese whenever its model is assembled, PocketSphinx for English otherwise.
+With the encoder over a 10 s window instead of 30 s (:mod:`ivr.asr.engines.whisper_decode`) Whisper base
+decides a menu word in ≈0.3 s and a digit string in ≈0.4 s (p95 0.34 s / 0.52 s on this 2-core box;
+``python -m bench.speech``), within the goals of 0.5 s and 1 s."""
 EXPECTED_LANGS = ("ja", "en")  # languages the shipped flows speak: reported at start when unsupported
 
 

@@ -37,7 +37,12 @@ def test_engine_and_whisper_model_settings() -> None:
 
 def test_whisper_model_defaults_to_the_assembled_base() -> None:
     cfg = AsrConfig.from_env({})
-    assert cfg.engine == "sphinx" and cfg.whisper_model == default_model_dir()
+    assert cfg.whisper_model == default_model_dir()
+
+
+def test_the_default_engine_is_auto_whisper_when_its_model_is_there() -> None:
+    assert AsrConfig.from_env({}).engine is None  # auto: the pool takes Whisper, else PocketSphinx
+    assert AsrConfig.from_env({"IVR_ASR_ENGINE": "sphinx"}).engine == "sphinx"
 
 
 def test_auto_takes_whisper_when_its_model_is_there() -> None:

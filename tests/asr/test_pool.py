@@ -91,6 +91,14 @@ def test_whisper_is_the_default_for_english_and_japanese(
         assert len(lines) == 1 and "Whisper" in lines[0], lines
 
 
+def test_a_fresh_environment_takes_whisper_when_its_model_is_there(whisper_dir: Path, tmp_path: Path) -> None:
+    assert kinds(AsrConfig.from_env({"IVR_WHISPER_MODEL": str(whisper_dir)})) == {
+        "en": "whisper",
+        "ja": "whisper",
+    }
+    assert kinds(AsrConfig.from_env({"IVR_WHISPER_MODEL": str(tmp_path / "missing")})) == {"en": "sphinx"}
+
+
 def test_without_the_whisper_model_english_falls_back_to_pocketsphinx(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -164,7 +172,7 @@ async def test_pending_counts_recognitions_in_flight() -> None:
         def recognize(self, samples: object, words: object, lang: str) -> None:
             release.wait(5)
 
-    p = pool.RecognizerPool({"en": Slow()}, workers=1)  # type: ignore[dict-item]
+    p = pool.RecognizerPool({"en": Slow()}, workers=1)
     try:
         task = asyncio.ensure_future(p.recognize("en", np.zeros(160, dtype=np.int16), ("yes",)))
         await asyncio.sleep(0.05)

@@ -7,14 +7,15 @@ Whisper transcribes freely; the decision is closed-set on top of the transcript:
   whole words (English) or as a substring (Japanese, written without spaces), or, failing that, be
   close to exactly one phrase (similarity ≥ :data:`FUZZY_MIN` and clearly ahead of the next).
   Anything else, or two options at once, is no match: never a guess.
-- **digits** (``words == (DIGITS,)``): the initial prompt lists the digits; the transcript must be
-  nothing but digits and digit words (:mod:`ivr.asr.numbers`) and comes back as ``"4271"``.
+- **digits** (``words == (DIGITS,)``): no prompt in English, the digit words in Japanese; the transcript
+  must be nothing but digits and digit words (:mod:`ivr.asr.numbers`) and comes back as ``"4271"``.
 
 Whisper's own confidence gates both: a transcript whose mean token log-probability is below
 :data:`DIGITS_MIN_AVG_LOGPROB` / :data:`MENU_MIN_AVG_LOGPROB`, that Whisper itself thinks is no speech,
 or that repeats itself (compression ratio, Whisper's hallucination test: noise under a digit prompt
 gives "5 5 5 5 …") is rejected, and decoding stops after :data:`DIGIT_TOKENS_PER_SECOND` tokens per second of
-audio. Endpointing is done upstream, so Whisper's VAD filter is off.
+audio. Endpointing is done upstream, so Whisper's VAD filter is off. The encoder runs over the utterance
+padded to 10 s, not Whisper's 30 s (:mod:`ivr.asr.engines.whisper_decode`): ≈5× less CPU.
 ``confidence = exp(mean log-probability) × match score``.
 """
 
@@ -34,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ivr.asr.engines import Recognition
+from ivr.asr.engines.whisper_decode import WINDOW_MIN_FRAMES, WindowDecoder
 from ivr.asr.grammar import phrases, wants_digits
 from ivr.asr.numbers import spoken_digits
 from ivr.asr.whisper_model import is_model_dir
@@ -44,16 +46,19 @@ BEAM_SIZE = 2
 SAMPLE_RATE = 16000
 DIGITS_MIN_AVG_LOGPROB = -1.0  # a digit string's mean token log-probability below this: guessed
 MENU_MIN_AVG_LOGPROB = -2.0  # one short word has few tokens, so its mean is noisier: a lower bar
-MAX_NO_SPEECH = 0.6  # Whisper's no-speech probability: above this a digit string is rejected …
+MAX_NO_SPEECH = 0.6  # Whisper's no-speech probability: above this a digit string is rejected unless …
+DIGITS_SURE_LOGPROB = -0.5  # … its mean log-probability is at least this (short windows raise no-speech)
 SILENCE_LOGPROB = -1.0  # … and any segment whose mean log-probability is also below this is silence
 MAX_COMPRESSION_RATIO = 2.4  # a digit string that compresses this well is a repetition loop (noise)
 DIGIT_TOKENS_PER_SECOND = 8  # decoding a digit string stops after this many tokens per second (+ 8)
 MENU_MAX_TOKENS = 16  # a menu answer is a word or two; a list of options repeated is cut short
 FUZZY_MIN = 0.8  # difflib ratio a transcript needs to count as a near-miss of one phrase
 FUZZY_MARGIN = 0.1  # … and this far ahead of the next-best phrase
-# Japanese in kana: with "0 1 2 …" Whisper counted on ("3 4 5 5 5 …") over espeak-ng's Japanese digits
+# English: no prompt. "Digits: 0 1 2 … 9." dropped or repeated digits at the start of a string (16 of
+# 20 Allison strings right, against 20 of 20 without; bench.speech). Japanese in kana: with "0 1 2 …"
+# Whisper counted on ("3 4 5 5 5 …") over espeak-ng's Japanese digits
 DIGIT_PROMPTS = {
-    "en": "Digits: 0 1 2 3 4 5 6 7 8 9.",
+    "en": "",
     "ja": "ゼロ、いち、に、さん、よん、ご、ろく、なな、はち、きゅう",
 }
 _WORD = re.compile(r"\w+")
@@ -72,7 +77,9 @@ def _import_faster_whisper() -> Any:
 class WhisperEngine:
     """One loaded model shared by all threads (CTranslate2 runs ``workers`` decodes in parallel)."""
 
-    def __init__(self, model_dir: Path, *, workers: int = 1, cpu_threads: int = 1) -> None:
+    def __init__(
+        self, model_dir: Path, *, workers: int = 1, cpu_threads: int = 1, window_min: int = WINDOW_MIN_FRAMES
+    ) -> None:
         try:
             faster_whisper = _import_faster_whisper()
         except ImportError as exc:
@@ -95,6 +102,7 @@ class WhisperEngine:
             raise WhisperUnavailable(f"faster-whisper could not load {model_dir}: {exc}") from exc
         self.model_dir = model_dir
         self.multilingual = bool(getattr(self._model, "model", None) and self._model.model.is_multilingual)
+        self.decoder = WindowDecoder(self._model, beam_size=BEAM_SIZE, window_min=window_min)
 
     def warm_up(self) -> None:
         """Nothing per thread: the model is shared."""
@@ -102,11 +110,19 @@ class WhisperEngine:
     def transcribe(
         self, samples16k: npt.NDArray[np.int16], lang: str, prompt: str, max_tokens: int
     ) -> Heard | None:
-        """What Whisper heard (None: nothing). Segments Whisper itself calls silence are left out."""
+        """What Whisper heard (None: nothing). Up to 30 s: one decode over a short encoder window
+        (:mod:`ivr.asr.engines.whisper_decode`); longer audio goes through faster-whisper's 30 s windows.
+        Segments Whisper itself calls silence are left out."""
         audio = samples16k.astype(np.float32) / 32768.0
+        language = lang.split("-", 1)[0].casefold() if self.multilingual else None
+        if audio.size <= self.decoder.max_samples:
+            d = self.decoder.transcribe(audio, language, prompt, max_tokens)
+            if not d.text or (d.no_speech > MAX_NO_SPEECH and d.logprob < SILENCE_LOGPROB):
+                return None
+            return Heard(d.text, d.logprob, d.no_speech, d.compression)
         segments, _info = self._model.transcribe(
             audio,
-            language=lang.split("-", 1)[0].casefold() if self.multilingual else None,
+            language=language,
             task="transcribe",
             beam_size=BEAM_SIZE,
             temperature=0.0,
@@ -161,7 +177,7 @@ class WhisperEngine:
         if (
             heard is None
             or heard.logprob < DIGITS_MIN_AVG_LOGPROB
-            or heard.no_speech > MAX_NO_SPEECH
+            or (heard.no_speech > MAX_NO_SPEECH and heard.logprob < DIGITS_SURE_LOGPROB)
             or heard.compression > MAX_COMPRESSION_RATIO
         ):
             log.debug("whisper (%s): digits: %s rejected", lang, heard)
