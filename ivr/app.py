@@ -317,6 +317,13 @@ class Controller:
                 )
             )
             tasks.append(asyncio.create_task(_prewarm(registry, renderer, s.site_vars), name="prewarm"))
+
+            def prewarm_reloaded() -> None:
+                """Only new or changed prompts are synthesised: the others are in the cache already."""
+                tasks[:] = [task for task in tasks if not task.done()]
+                tasks.append(asyncio.create_task(_prewarm(registry, renderer, s.site_vars), name="prewarm"))
+
+            registry.on_reloaded.append(prewarm_reloaded)
             log.info(
                 "controller listening on http://%s:%d (ARI %s, app %s)",
                 s.http_host,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from ivr.flows.link import link
@@ -44,6 +44,8 @@ class FlowRegistry:
         self._errors: dict[Path, list[FlowError]] = {}  # why a file's newest version is not live
         self._link_errors: list[FlowError] = []  # problems among the live flows themselves
         self._flows: dict[str, Flow] = {}
+        self.on_reloaded: list[Callable[[], None]] = []
+        """Told after a reload changed the live flows (the wiring re-synthesises their new prompts)."""
         self.reload()
 
     # --- reading ---
@@ -120,6 +122,8 @@ class FlowRegistry:
                 self._held[path] = flow
         if changed:
             self._admit(files)
+            for hook in self.on_reloaded:
+                hook()
         return changed
 
     def _admit(self, files: list[Path]) -> None:

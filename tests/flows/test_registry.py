@@ -189,3 +189,19 @@ def test_a_queue_added_to_the_site_becomes_usable_by_flows(tmp_path) -> None:  #
     assert registry.set_environment(frozenset({"warehouse_desk"}), {}) is True
     assert "w" in registry.names() and registry.errors() == []
     assert registry.set_environment(frozenset({"warehouse_desk"}), {}) is False  # nothing changed
+
+
+def test_a_reload_that_changes_the_flows_tells_its_listeners(tmp_path: Path) -> None:
+    import shutil
+
+    from ivr.flows.loader import SHIPPED_DIR
+    from ivr.flows.registry import FlowRegistry
+
+    site = tmp_path / "site"
+    site.mkdir()
+    registry = FlowRegistry([SHIPPED_DIR, site])
+    told: list[str] = []
+    registry.on_reloaded.append(lambda: told.append("reloaded"))
+    assert registry.reload() is False and told == []  # nothing changed: nobody is told
+    shutil.copy(SHIPPED_DIR / "echo.yaml", site / "echo.yaml")
+    assert registry.reload() is True and told == ["reloaded"]

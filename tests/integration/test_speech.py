@@ -111,3 +111,78 @@ async def test_english_said_at_the_language_menu(
         record
     )
     assert "main_menu" in record["path"], record["path"]
+
+
+def noise(tmp_path: Path, seconds: float) -> Path:
+    """White noise at a talking level (no speech in it): what a street or a fan sounds like."""
+    out = tmp_path / f"noise-{time.monotonic_ns()}.wav"
+    subprocess.run(
+        [
+            "sox",
+            "-n",
+            "-r",
+            "16000",
+            "-b",
+            "16",
+            "-c",
+            "1",
+            str(out),
+            "synth",
+            str(seconds),
+            "whitenoise",
+            "vol",
+            "0.08",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return out
+
+
+async def test_returns_said_at_the_english_main_menu_reaches_returns(
+    pbx: TestPbx, controller: ControllerProcess, tmp_path: Path
+) -> None:
+    caller = "0333330003"
+    result = await speak_call(
+        pbx,
+        tmp_path,
+        [
+            Silence(1.5),
+            Dtmf("2"),  # English
+            Silence(7.0),
+            Audio(espeak(tmp_path, "returns")),
+            Silence(6.0),
+            Dtmf("9"),  # the returns queue has no operator here: goodbye
+        ],
+        caller=caller,
+    )
+    assert result.ok, result.describe()
+    record = newest_call(controller, caller=caller)
+    assert ("main_menu", "returns") in [(n, v.casefold()) for n, v in speech_inputs(record)], record
+    assert "returns" in record["path"], record["path"]
+
+
+@pytest.mark.skipif(shutil.which("sox") is None, reason="sox is not installed")
+async def test_noise_alone_triggers_nothing(
+    pbx: TestPbx, controller: ControllerProcess, tmp_path: Path
+) -> None:
+    caller = "0333330004"
+    result = await speak_call(
+        pbx,
+        tmp_path,
+        [
+            Silence(1.5),
+            Dtmf("2"),  # English
+            Silence(3.0),
+            Audio(noise(tmp_path, 8.0)),  # over the whole main-menu prompt and after it
+            Dtmf("0"),  # then the operator by key
+            Silence(1.0),
+            Dtmf("9"),
+        ],
+        caller=caller,
+    )
+    assert result.ok, result.describe()
+    record = newest_call(controller, caller=caller)
+    assert speech_inputs(record) == [], record  # no word was made up from the noise
+    assert [i["value"] for i in record["inputs"] if i["node"] == "main_menu"] == ["0"], record
+    assert "operator" in record["path"], record["path"]
