@@ -77,6 +77,18 @@ def json_error(http_status: int, message: str, **extra: Any) -> web.Response:
     return web.json_response({"error": message, **extra}, status=http_status, dumps=_dumps)
 
 
+NOT_AN_OBJECT = "body must be a JSON object"
+
+
+async def json_object(request: web.Request) -> dict[str, Any] | None:
+    """The request's body as a JSON object, or ``None`` when it is not one (answer 422 ``NOT_AN_OBJECT``)."""
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
 @web.middleware
 async def _json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:

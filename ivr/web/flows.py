@@ -32,7 +32,7 @@ from ivr.flows.graph import GraphError, svg
 from ivr.flows.model import FlowError
 from ivr.flows.site_flows import FlowSource, PublishRefused, SiteFlows
 from ivr.flows.source_check import FLOW_NAME
-from ivr.web.app import json_error
+from ivr.web.app import NOT_AN_OBJECT, json_error, json_object
 from ivr.web.principal import principal_of
 
 log = logging.getLogger(__name__)
@@ -108,12 +108,9 @@ async def _stored(deps: FlowWebDeps, what: Any) -> Any:
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        body = None
-    if not isinstance(body, dict):
-        raise _Invalid("body must be a JSON object")
+    body = await json_object(request)
+    if body is None:
+        raise _Invalid(NOT_AN_OBJECT)
     return body
 
 

@@ -33,6 +33,7 @@ from ivr.web.access import (
     SecurityDeps,
     UserStore,
 )
+from ivr.web.app import NOT_AN_OBJECT, json_object
 from ivr.web.pages import PAGES_DIR, home_for
 from ivr.web.passwords import MAX_LENGTH, dummy_verify, hash_password, needs_rehash, verify_password
 from ivr.web.principal import principal_of
@@ -179,13 +180,8 @@ async def me(request: web.Request) -> web.Response:
 
 
 async def _body(request: web.Request) -> dict[str, Any] | web.Response:
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        body = None
-    if not isinstance(body, dict):
-        return _json({"error": "body must be a JSON object"}, 422)
-    return body
+    body = await json_object(request)
+    return _json({"error": NOT_AN_OBJECT}, 422) if body is None else body
 
 
 async def list_users(request: web.Request) -> web.Response:

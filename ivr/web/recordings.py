@@ -12,7 +12,6 @@ must lie inside the recordings directory; no path ever comes from the request.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ivr.web.app import json_error
+from ivr.web.app import NOT_AN_OBJECT, json_error, json_object
 from ivr.web.principal import principal_of
 
 log = logging.getLogger(__name__)
@@ -53,11 +52,8 @@ def _refusal(exc: Exception) -> web.Response | None:
 
 
 async def _object(request: web.Request) -> dict[str, Any] | web.Response:
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return json_error(422, "body must be a JSON object")
-    return body if isinstance(body, dict) else json_error(422, "body must be a JSON object")
+    body = await json_object(request)
+    return json_error(422, NOT_AN_OBJECT) if body is None else body
 
 
 async def set_recording(request: web.Request) -> web.Response:
