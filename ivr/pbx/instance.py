@@ -31,7 +31,7 @@ from ivr.pbx.templates import render_templates, write_rendered
 log = logging.getLogger(__name__)
 
 MODES = ("auto", "root", "system", "external")
-SUBDIRS = ("etc", "run", "spool", "spool/recording", "log", "lib", "lib/cache", "sounds")
+SUBDIRS = ("etc", "run", "spool", "spool/recording", "log", "log/cdr-csv", "lib", "lib/cache", "sounds")
 PIDFILE = "run/ivr-pbx.json"
 CONSOLE_LOG = "log/console.out"
 MESSAGES_LOG = "log/messages.log"
