@@ -19,6 +19,8 @@ DEFAULT_AGENTS_FILE = DEFAULTS_DIR / "agents.yaml"
 DEFAULT_QUEUES_FILE = DEFAULTS_DIR / "queues.yaml"
 
 _AGENT_ID = re.compile(r"^[0-9]{2,10}$")
+MAX_NUMBER = 1_000_000_000
+"""The largest value a number setting without its own upper bound may have (seconds, rings)."""
 PROFICIENCY = (1, 5)
 """The lowest and highest proficiency an agent skill (and a queue's ``min_proficiency``) may have."""
 _NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -106,9 +108,15 @@ class _Checker:
             expected = "a whole number" if whole else "a number"
             self.add(path, f"wrong type: expected {expected}, got {describe_value(value)}")
             return None
+        if value != value:  # NaN (`.nan`) compares false with every bound
+            self.add(path, f"wrong type: expected {'a whole number' if whole else 'a number'}, got nan")
+            return None
         if value < lo or (hi is not None and value > hi):
             span = f"from {lo:g} to {hi:g}" if hi is not None else f"at least {lo:g}"
             self.add(path, f"{value} is out of range: must be {span}")
+            return None
+        if value > MAX_NUMBER:  # .inf, 10**400 (float() would overflow)
+            self.add(path, f"out of range: must be at most {MAX_NUMBER}")
             return None
         return float(value)
 

@@ -15,12 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from acd.caller_directory import CallerDirectory
+from acd.caller_directory import Caller, CallerDirectory
 from acd.events import (
     AcdCommand,
     AcdEvent,
     CancelOffer,
     Connect,
+    ConnectFailed,
     ConversationEnded,
     CustomerAnswered,
     CustomerFailed,
@@ -165,13 +166,20 @@ class Dispatcher:
     async def _connect(self, cmd: Connect) -> None:
         leg = self.by_offer.get(cmd.offer_id)
         caller = self._callers.get(cmd.call_id)
-        if leg is None or caller is None:
+        if caller is None:  # the caller left meanwhile: its ``CallGone`` settles the agent
+            if leg is not None:
+                leg.cancelled = True
+                with contextlib.suppress(AriError):
+                    await self._ari.channels.hangup(leg.channel_id)
+            return
+        if leg is None:  # the operator hung up right after answering (its leg's end came first)
+            log.info("call %s: agent %s hung up before the bridge", cmd.call_id, cmd.agent_id)
+            self._report(ConnectFailed(cmd.call_id, cmd.agent_id, "agent hung up", _now()))
             return
         leg.connected = True
         bridge_id = f"{LEG_ID_PREFIX}{cmd.call_id}-bridge"
         self.conversations[cmd.call_id] = _Conversation(bridge_id, [leg.channel_id])
         caller.agent = cmd.agent_id
-        caller.post(fe.AgentConnected(caller.queue, cmd.agent_id))
         try:
             with contextlib.suppress(AriError):
                 await self._ari.channels.stop_moh(caller.channel_id)
@@ -179,8 +187,20 @@ class Dispatcher:
             await self._ari.bridges.add_channel(bridge_id, [caller.channel_id, leg.channel_id])
         except AriError as exc:
             log.warning("call %s: could not bridge agent %s: %s", cmd.call_id, cmd.agent_id, exc)
-            with contextlib.suppress(AriError):
-                await self._ari.channels.hangup(leg.channel_id)
+            await self._unbridge(caller, leg)
+            self._report(ConnectFailed(cmd.call_id, cmd.agent_id, "bridge failed", _now()))
+            return
+        caller.post(fe.AgentConnected(caller.queue, cmd.agent_id))
+
+    async def _unbridge(self, caller: Caller, leg: Leg) -> None:
+        """A bridge that failed (one of its channels is gone): hang the agent's leg up without ending a
+        conversation and put the caller back on hold; if the caller is the one gone, its own end follows."""
+        leg.connected = False
+        leg.cancelled = True
+        caller.agent = None
+        await self._close_bridge(caller.request.call_id)
+        with contextlib.suppress(AriError):
+            await self._ari.channels.start_moh(caller.channel_id)
 
     async def _dial_customer(self, cmd: DialCustomer) -> None:
         agent_leg = self.by_offer.get(cmd.offer_id)

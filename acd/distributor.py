@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from acd.agent_book import EPOCH, AgentBook
 from acd.agents import AgentState, AgentStatus, TransitionNotAllowed, request_state
@@ -26,6 +26,7 @@ from acd.events import (
     AgentRequest,
     CallGone,
     CallQueued,
+    ConnectFailed,
     ConversationEnded,
     CustomerAnswered,
     CustomerFailed,
@@ -202,6 +203,8 @@ class Distributor:
                 self._offers.failed(event, queues, self.reserved_elsewhere_retry_s, now, out)
             case ConversationEnded():
                 self._ended(event.call_id, now, out)
+            case ConnectFailed():
+                self._connect_failed(event, now, out)
             case Requeue():
                 self._requeue(event, now, out)
             case CustomerAnswered():
@@ -295,6 +298,34 @@ class Distributor:
             return
         self._drop(call)
         self._wrap_up(call, now, out)
+
+    def _connect_failed(self, event: ConnectFailed, now: datetime, out: list[AcdCommand]) -> None:
+        """The answered agent never got the caller: the call waits again at its place in line (arrival
+        time kept), offered to this agent again only after the ring timeout; the agent is available
+        at once, the call not counted as handled. A caller already gone was settled by ``CallGone``."""
+        call = self._calls.get(event.call_id)
+        if call is None or call.phase != CONNECTED or call.agent != event.agent_id:
+            return
+        status = self._agents.status.get(event.agent_id)
+        if status is not None and status.state == AgentState.ON_CALL and status.current_call == call.call_id:
+            self._agents.set(
+                event.agent_id,
+                now,
+                out,
+                state=AgentState.AVAILABLE,
+                reason=None,
+                current_call=None,
+                calls_handled=max(0, status.calls_handled - 1),
+            )
+        call.agent = None
+        call.phase = WAITING
+        q = self._config.queues.get(call.queue)
+        if q is None:  # its queue was removed while it was being connected
+            self._drop(call)
+            out.append(QueueLeft(call.call_id, "unknown_queue"))
+            return
+        call.excluded[event.agent_id] = now + timedelta(seconds=q.ring_timeout_s)
+        announce_from(call, q, now)
 
     def _requeue(self, event: Requeue, now: datetime, out: list[AcdCommand]) -> None:
         call = self._calls.get(event.call_id)

@@ -74,6 +74,17 @@ class ConversationEnded:
 
 
 @dataclass(frozen=True)
+class ConnectFailed:
+    """An answered agent could not be bridged with the caller (the agent's leg was already gone, or the
+    bridge failed): the caller waits again at its place in line and the agent is free again."""
+
+    call_id: str
+    agent_id: str
+    cause: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Requeue:
     """Send a connected (or waiting) call to another queue, keeping its original arrival time."""
 
@@ -111,6 +122,7 @@ AcdEvent = (
     | OfferAnswered
     | OfferFailed
     | ConversationEnded
+    | ConnectFailed
     | Requeue
     | CustomerAnswered
     | CustomerFailed

@@ -20,6 +20,7 @@ from typing import Any
 from acd.agents import AgentState, AgentStatus
 from acd.agents_source import replace_checked, seeded
 from acd.config import DEFAULT_AGENTS_FILE, DEFAULT_QUEUES_FILE, load_acd
+from acd.events import CallGone
 from acd.feature_codes import agent_of_channel
 from acd.model import AcdConfig
 from acd.phone_features import PhoneFeatures
@@ -28,7 +29,8 @@ from acd.service import AcdService, AcdSettings
 from acd.skills_edit import FileRejected, SkillsEdit, with_edit
 from ivr.ari.client import AriClient
 from ivr.ari.errors import AriError
-from ivr.ari.events import AriEvent, DeviceStateChanged, EndpointStateChange, StasisStart
+from ivr.ari.events import AriEvent, ChannelDestroyed, DeviceStateChanged, EndpointStateChange, StasisStart
+from ivr.ari.models import Channel
 from ivr.calls.legs import LEG_ARG_PREFIX, LEG_ID_PREFIX, LegRegistry
 from ivr.calls.transfer_leg import LEG_KINDS
 
@@ -138,6 +140,7 @@ class AcdRuntime:
         self._edit_lock = asyncio.Lock()
         self.on_reconfigured: list[Callable[[AcdConfig], object]] = []
         """Told of each configuration that went live by hot reload (the flows re-check their queues)."""
+        self._restored: list[AgentStatus] = []  # the store's agent states, settled at the first reconcile
 
     async def start(self, store: Any) -> AcdService:
         config, errors = load_config(self.files)
@@ -149,13 +152,14 @@ class AcdRuntime:
         except Exception as exc:  # a dead database must not stop the ACD: everyone starts logged out
             log.warning("agent states not restored (%s); agents start logged out", exc)
             rows = []
+        self._restored = restored_statuses(rows)
         service = AcdService(
             config=config,
             ari=self._ari,
             legs=self._legs,
             submit=self._submit,
             settings=self._settings,
-            restored=restored_statuses(rows),
+            restored=self._restored,
         )
         self.service = service
         self.features = PhoneFeatures(self._ari, service)
@@ -171,11 +175,14 @@ class AcdRuntime:
         if service is None:
             return
         known = service.dispatcher.by_channel
+        legs_before = set(known)
         try:
             channels = await self._ari.channels.list()
         except AriError as exc:
             log.warning("ACD reconcile: channels unreadable: %s", exc)
             return
+        self._legs_vanished(legs_before - {channel.id for channel in channels})
+        cut_short: set[str] = set()  # calls whose operator's leg is hung up here: not put through yet
         for channel in channels:
             if not channel.id.startswith(LEG_ID_PREFIX) or channel.id in known:
                 continue
@@ -184,11 +191,57 @@ class AcdRuntime:
             if channel.id in app_channel_ids and await self._take_back(channel.id, channel.name):
                 continue
             log.info("ACD reconcile: hanging up leg %s left by a previous controller", channel.id)
+            cut_short.add(channel.id.removeprefix(LEG_ID_PREFIX).rpartition("-o")[0])
             with contextlib.suppress(AriError):
                 await self._ari.channels.hangup(channel.id)
-        await self._conversations_ended_while_away(app_channel_ids)
+        await self._conversations_ended_while_away(app_channel_ids, cut_short)
+        self._settle_restored_agents()
 
-    async def _conversations_ended_while_away(self, app_channel_ids: set[str]) -> None:
+    def _legs_vanished(self, leg_ids: set[str]) -> None:
+        """Legs of ours that Asterisk no longer has (it restarted, or they ended while the events
+        WebSocket was down): no ``ChannelDestroyed`` will ever come for them, so the ACD is told of their
+        end now, in its order — the operator's reservation is released and a conversation or offer on
+        that leg ends. Without this the operator stays reserved for a dead leg: every later offer to
+        them fails as "reserved elsewhere" and callers wait in line with nobody to answer."""
+        service = self.service
+        assert service is not None
+        for leg_id in sorted(leg_ids):
+            log.info("ACD reconcile: leg %s is gone from Asterisk; its end is taken as reported", leg_id)
+            service.on_leg_event(
+                ChannelDestroyed(
+                    type="ChannelDestroyed",
+                    timestamp=datetime.now(UTC),
+                    channel=Channel(id=leg_id),
+                    cause_txt="channel gone while the events connection was down",
+                )
+            )
+
+    def _settle_restored_agents(self) -> None:
+        """Once, at the first reconcile after start: an operator the store remembers ringing or talking
+        for a call whose conversation was not taken back (the offer still rang, was answered but not yet
+        bridged, or the caller left) is free again and that call's open offers are closed; the caller, if
+        still there, waits again at its place in line. Without this the operator stays "on call" forever."""
+        restored, self._restored = self._restored, []
+        assert self.service is not None
+        dispatcher, now = self.service.dispatcher, datetime.now(UTC)
+        for status in restored:
+            call_id = status.current_call
+            if call_id is None or status.state not in (AgentState.ON_CALL, AgentState.RESERVED):
+                continue
+            if call_id in dispatcher.conversations or call_id in dispatcher.ended_while_away:
+                continue
+            log.info(
+                "ACD reconcile: agent %s's call %s was not taken back; the agent is free", status.id, call_id
+            )
+            if status.state == AgentState.ON_CALL:
+                self.service.report(CallGone(call_id))  # a call this process never queued: frees its agent
+            self._submit(
+                lambda store, c=call_id: store.close_open_offers(c, now, "failed:controller restarted")
+            )
+
+    async def _conversations_ended_while_away(
+        self, app_channel_ids: set[str], cut_short: set[str] | None = None
+    ) -> None:
         """A conversation bridge whose operator left while no controller ran: the conversation is over.
         The bridge goes; the caller, when adopted, is told so (its flow continues at ``after``)."""
         assert self.service is not None
@@ -203,6 +256,13 @@ class AcdRuntime:
             if call_id is None or call_id in dispatcher.conversations:
                 continue
             if any(_is_acd_leg(c) and c in app_channel_ids for c in bridge.channels):
+                continue
+            if call_id in (cut_short or set()) or all(c.startswith(LEG_ID_PREFIX) for c in bridge.channels):
+                # Never a conversation: the operator's leg was still there, not bridged (killed between
+                # the answer and the bridge), or the caller never joined. The caller waits again.
+                log.info("ACD reconcile: call %s was not put through before the restart", call_id)
+                with contextlib.suppress(AriError):
+                    await self._ari.bridges.destroy(bridge.id)
                 continue
             log.info("ACD reconcile: call %s's operator left while the controller was away", call_id)
             dispatcher.ended_while_away.add(call_id)
@@ -245,8 +305,27 @@ class AcdRuntime:
     async def on_connected(self, app_channel_ids: set[str]) -> None:
         """After every (re)connection of the events WebSocket (the app exists only then): follow the
         phones' registrations and learn who is registered now."""
+        await self._provision_lost_endpoints()
         await self._follow_devices()
         await self.learn_registrations()
+
+    async def _provision_lost_endpoints(self) -> None:
+        """A restarted Asterisk has lost the operators' endpoints (memory objects): create them again, so
+        their phones can register and take calls. Endpoints that exist are left alone."""
+        service = self.service
+        if service is None:
+            return
+        try:
+            present = {e.resource for e in await self._ari.endpoints.list("PJSIP")}
+        except AriError as exc:
+            log.warning("operators' endpoints not checked (%s)", exc)
+            return
+        missing = [a for a in service.distributor.config.agents if a.id not in present]
+        if not missing:
+            return
+        log.warning("ACD: %d operator endpoints missing (Asterisk restarted?); provisioning", len(missing))
+        for problem in await provision(self._ari.asterisk, missing):
+            log.error("%s", problem)
 
     async def _follow_devices(self) -> None:
         """Subscribe to each operator phone's device state (not ``endpoint:PJSIP``, which would also

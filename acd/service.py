@@ -32,6 +32,7 @@ from acd.events import (
     CallbackGaveUp,
     CallGone,
     CallQueued,
+    ConnectFailed,
     ConversationEnded,
     OfferAnswered,
     OfferEnded,
@@ -281,6 +282,8 @@ class AcdService:
                     self._submit(lambda store: store.offer_answered(call_id, agent, at))
             case ConversationEnded(call_id=call_id, at=at):
                 self._close_answered_offers(call_id, at)
+            case ConnectFailed(call_id=call_id, cause=cause, at=at):
+                self._close_answered_offers(call_id, at, f"failed:{cause}")
             case _:
                 pass
 
@@ -309,12 +312,13 @@ class AcdService:
             case _:
                 pass
 
-    def _close_answered_offers(self, call_id: str, at: datetime) -> None:
-        """The operator's part of the call is over (conversation ended, or handed on): close its offer."""
+    def _close_answered_offers(self, call_id: str, at: datetime, outcome: str = "answered") -> None:
+        """The operator's part of the call is over (conversation ended, handed on, or never bridged):
+        close its offer."""
         for offer_id, (cid, agent) in list(self._offer_rang.items()):
             if cid == call_id:
                 del self._offer_rang[offer_id]
-                self._offer_ended(call_id, agent, at, "answered")
+                self._offer_ended(call_id, agent, at, outcome)
 
     def _offer_ended(self, call_id: str, agent: str, at: datetime, outcome: str) -> None:
         self._submit(lambda store: store.offer_ended(call_id, agent, at, outcome))

@@ -39,6 +39,7 @@ from bench.levels import (
     plateau_cpu,
     should_continue,
 )
+from bench.profile import Profiler, ProfilerError, area_table
 from bench.report import CONTROLLER, DIALPLAN, RunInfo, markdown_report, summary_lines, text_table
 from bench.stack import Controllers, start_bench_pbx, stop_stack
 from ivr.testing.sipp import SippError, caller_pcap, start_sipp
@@ -118,11 +119,16 @@ def machine() -> tuple[int, str]:
 
 # --- one level ---------------------------------------------------------------------------------
 class Bench:
-    def __init__(self, pbx: TestPbx, controllers: Controllers, pcap: Path, workdir: Path) -> None:
+    def __init__(
+        self, pbx: TestPbx, controllers: Controllers, pcap: Path, workdir: Path, *, profile: bool = False
+    ) -> None:
         self.pbx = pbx
         self.controllers = controllers
         self.pcap = pcap
         self.workdir = workdir
+        self.profile = profile
+        self.profiles: dict[int, list[str]] = {}
+        """py-spy raw samples of the controller per level (``--profile``; the preflight is not profiled)."""
 
     def _asterisk_pid(self) -> int:
         pid = self.pbx.pbx.pid
@@ -152,6 +158,11 @@ class Bench:
         )
         samples: list[CpuSample] = []
         probe = CpuProbe({**roots, "sipp": sipp.pid})
+        profiler = None
+        if self.profile and tag is None and "controller" in roots:
+            out = self.workdir / f"profile-controller-{plan.concurrency}.txt"
+            profiler = Profiler(roots["controller"], out)
+            await profiler.start()
         try:
             stats_csv = sipp.workdir / "stats.csv"
             while sipp.running:
@@ -162,7 +173,11 @@ class Bench:
             sipp_result = await sipp.wait()
         except BaseException:
             await sipp.stop()
+            if profiler is not None:
+                await profiler.stop()
             raise
+        if profiler is not None:
+            self.profiles[plan.concurrency] = await profiler.stop()
         cpu, plateau_calls = plateau_cpu(samples, plan.concurrency)
         result = LevelResult(
             target=target,
@@ -272,6 +287,9 @@ class Bench:
                 f"{result.peak_open}, cpu {', '.join(f'{k} {v:.2f}' for k, v in result.cpu.items())}"
                 + (f" — {result.note}" if result.note else "")
             )
+            if plan.concurrency in self.profiles:
+                echo(f"  controller profile ({self.workdir}/profile-controller-{plan.concurrency}.txt):")
+                echo(area_table(self.profiles[plan.concurrency]))
             if not should_continue(results):
                 break
         return results
@@ -306,6 +324,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--no-output", action="store_true", help="write no Markdown report")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample the controller with py-spy during each controller level and print where its CPU "
+        "goes (raw profiles in the work directory: add --keep to keep them)",
+    )
     return parser.parse_args(argv)
 
 
@@ -330,7 +354,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise ValueError(f"--targets must name {' and/or '.join(TARGETS)}, got {args.targets!r}")
         if args.calls_per_level is not None and args.calls_per_level < 1:
             raise ValueError("--calls-per-level must be at least 1")
-    except ValueError as exc:
+        if args.profile:
+            Profiler.executable()
+    except (ValueError, ProfilerError) as exc:
         print(f"bench.capacity: {exc}", file=sys.stderr)
         return 2
     calls = (
@@ -354,7 +380,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             lead_silence_s=LEAD_SILENCE_S,
             trailing_silence_s=TRAILING_SILENCE_S,
         )
-        bench = Bench(pbx, controllers, pcap, workdir)
+        bench = Bench(pbx, controllers, pcap, workdir, profile=args.profile)
         by_target, call_s = asyncio.run(_run(bench, targets, levels, calls, echo))
         nproc, model = machine()
         info = RunInfo(
@@ -377,7 +403,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             output.write_text(keep_other_sections(output, markdown_report(info, by_target)))
             echo(f"\nwrote {output}")
         return 0
-    except (BenchError, SippError) as exc:
+    except (BenchError, SippError, ProfilerError) as exc:
         print(f"bench.capacity: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,8 +33,10 @@ from ivr.ari.client import AriClient
 from ivr.ari.errors import AriAuthError, AriConnectionError, AriError
 from ivr.ari.stream import EventStream
 from ivr.asr.config import AsrConfig, AsrConfigError
+from ivr.calls.cdr_file import CdrTail
 from ivr.calls.legs import LegRegistry
 from ivr.calls.manager import CallManager
+from ivr.calls.recovery import CallRecovery
 from ivr.calls.session import SessionDeps
 from ivr.calls.speech import SpeechService
 from ivr.calls.stats import LatencyStats
@@ -44,12 +47,13 @@ from ivr.flows.registry import FlowRegistry, UnknownFlow
 from ivr.flows.site_flows import SiteFlows
 from ivr.flows.static_prompts import static_prompts
 from ivr.settings import Settings
+from ivr.startup_clock import seconds_since_start
 from ivr.store.calls import CallStore
 from ivr.store.write_behind import CallRecorder
 from ivr.tts.renderer import PromptRenderer
 from ivr.web.access import SecurityDeps
 from ivr.web.app import WebDeps, build_app
-from ivr.web.bootstrap import ensure_users
+from ivr.web.bootstrap import ensure_users, generated_passwords
 from ivr.web.flows import FlowWebDeps, add_flow_routes
 from ivr.web.login import add_login_routes
 from ivr.web.metrics import MetricsDeps, add_metrics_routes
@@ -73,6 +77,7 @@ class MediaPaths:
     sounds_dir: Path
     media_uri: Callable[[Path], str]
     recording_spool: Path  # where Asterisk leaves recordings (host path)
+    cdr_csv: Path | None = None  # Asterisk's Master.csv (host path): fallback calls are imported from it
 
 
 async def check_ari(ari: AriClient, url: str, user: str, *, wait_s: float) -> dict[str, Any]:
@@ -107,7 +112,32 @@ class Controller:
         self.ready = asyncio.Event()
         self.banner_lines: list[str] = []
         """What a person starting the system needs next (how to register an operator's phone)."""
+        self.banner_secrets: list[str] = []
+        """Secrets inside ``banner_lines``: hidden when the banner does not go to a terminal (a log file)."""
         self._stream: EventStream | None = None
+        self._manager: CallManager | None = None
+
+    async def drain(self, limit_s: float) -> bool:
+        """Take no new calls (they get the dialplan fallback) and wait until the calls in progress
+        have ended, at most ``limit_s``. True when drained; False at the limit (the calls left are
+        then detached on stop: Asterisk keeps them for the next controller)."""
+        manager = self._manager
+        if manager is None:
+            return True
+        manager.draining = True
+        log.info(
+            "draining: no new calls (dialplan fallback); %d in progress, up to %.0f s",
+            manager.active,
+            limit_s,
+        )
+        drained = await manager.wait_idle(limit_s)
+        if drained:
+            log.info("drained: no call left")
+        else:
+            log.warning(
+                "drain limit reached: %d calls left to Asterisk for the next controller", manager.active
+            )
+        return drained
 
     def flow_dirs(self) -> list[Path]:
         return [SHIPPED_DIR, self.settings.site_flows_dir]
@@ -165,7 +195,7 @@ class Controller:
                 speech = SpeechService(ari=ari, app=s.ari_app, config=AsrConfig.from_env(), legs=legs)
             except AsrConfigError as exc:
                 raise StartupError(str(exc)) from exc
-            await speech.start()
+            # speech.start() (the recognisers' models) waits until the calls are adopted: see on_connect
             acd = AcdRuntime(
                 files=acd_files,
                 ari=ari,
@@ -182,6 +212,9 @@ class Controller:
             except AcdConfigError as exc:
                 raise StartupError(str(exc)) from exc
             self.banner_lines = phone_banner(acd_config, s.sip_port, s.auto_login) + user_lines
+            self.banner_secrets = [a.secret for a in acd_config.agents if a.secret] + generated_passwords(
+                s.data_dir
+            )
             deps = SessionDeps(
                 ari=ari,
                 recorder=recorder,
@@ -197,6 +230,7 @@ class Controller:
             manager = CallManager(
                 app=s.ari_app, flows=registry, deps=deps, find_open_call=store.find_open_call_by_channel
             )
+            self._manager = manager
             assert acd.features is not None
             manager.stasis_handlers["feature"] = acd.features.on_stasis_start
             manager.channelless_handlers.append(acd.on_channelless_event)
@@ -205,6 +239,19 @@ class Controller:
                 lambda cfg: registry.set_environment(cfg.queue_names(), cfg.department_extensions())
             )
             manager.before_adopt.append(acd.reconcile)
+            recovery = CallRecovery(  # wiring: records left open by a crash, fallback calls
+                store=store,
+                recorder=recorder,
+                asterisk_info=ari.asterisk.info,
+                known_calls=manager.call_ids,
+                queue=acd_service,
+                cdr=CdrTail(self._media.cdr_csv, s.data_dir / "cdr-import.json")
+                if self._media.cdr_csv is not None
+                else None,
+            )
+            manager.before_adopt.insert(0, recovery.before_adopt)
+            manager.gone_cause = recovery.gone_cause
+            manager.on_resync.append(recovery.on_resync)
             manager.orphan_leg_handlers.append(acd.on_orphan_leg)
             recording = RecordingFeatures.attach(
                 ari=ari,
@@ -228,7 +275,18 @@ class Controller:
                 )
 
             standard = ServiceStandard(s.ring_cycle_s, s.answer_target_rings, s.short_abandon_s)
-            self._stream = stream = EventStream(ari, on_connect=manager.resync)
+            warm_up: list[asyncio.Task[None]] = []
+
+            async def on_connect() -> None:
+                """Adopt the calls first; the first time, then warm speech and prompts up behind them."""
+                await manager.resync()
+                if not warm_up:
+                    log.info(ready_line(manager.active, seconds_since_start(), time.process_time()))
+                    warm_up.append(
+                        asyncio.create_task(_warm_up(speech, registry, renderer, s.site_vars), name="warm-up")
+                    )
+
+            self._stream = stream = EventStream(ari, on_connect=on_connect)
 
             runner = await _start_web(
                 s,
@@ -316,7 +374,6 @@ class Controller:
                     run_retention(store, s.recordings_dir, s.recording_retention_days), name="retention"
                 )
             )
-            tasks.append(asyncio.create_task(_prewarm(registry, renderer, s.site_vars), name="prewarm"))
 
             def prewarm_reloaded() -> None:
                 """Only new or changed prompts are synthesised: the others are in the cache already."""
@@ -341,7 +398,11 @@ class Controller:
                     "were the ARI credentials changed? (IVR_ARI_USER/IVR_ARI_PASSWORD)"
                 ) from exc
             finally:
+                for task in warm_up:
+                    task.cancel()
+                await asyncio.gather(*warm_up, return_exceptions=True)
                 await manager.shutdown()
+                await recovery.close()
                 await recording.close()
                 await acd.close()
                 await speech.close()
@@ -358,6 +419,22 @@ class Controller:
             await http.close()
             await ari.close()
             await store.close()
+
+
+def ready_line(adopted: int, since_start_s: float, cpu_s: float) -> str:
+    """The one line a restart is timed by (tests and the kill loop read it): wall time since the process
+    started, and the CPU time it used meanwhile (what the wall time would be on an idle machine, give or
+    take Asterisk's answers)."""
+    return f"ready: adopted {adopted} calls in {since_start_s:.2f} s since process start (cpu {cpu_s:.2f} s)"
+
+
+async def _warm_up(
+    speech: SpeechService, registry: FlowRegistry, renderer: PromptRenderer, site_vars: dict[str, str]
+) -> None:
+    """After adoption: load the recognisers (a speech menu reached before then takes keys only), then
+    synthesise the static prompts (a prompt needed before then is rendered on demand)."""
+    await speech.start()
+    await _prewarm(registry, renderer, site_vars)
 
 
 async def _prewarm(registry: FlowRegistry, renderer: PromptRenderer, site_vars: dict[str, str]) -> None:

@@ -69,6 +69,12 @@ def _retention_days(days: int) -> int:
     return days
 
 
+def _drain_s(seconds: float) -> float:
+    if seconds < 0:
+        raise SettingsError(f"IVR_DRAIN_S={seconds:g}: use 0 (stop at once) or more seconds")
+    return seconds
+
+
 DEFAULT_OUTBOUND_DIAL = "PJSIP/trunk/sip:{number}@127.0.0.1:5070"
 """The demo's outbound gateway for callbacks (a SIP phone or carrier on 127.0.0.1:5070)."""
 
@@ -115,6 +121,7 @@ class Settings:
     admin_password: str | None = None  # IVR_ADMIN_PASSWORD: the web admin's password (else generated)
     cookie_secure: bool = False  # IVR_COOKIE_SECURE: mark session cookies Secure (site served over HTTPS)
     recording_retention_days: int = 90  # operator conversations kept this many days; 0: forever
+    drain_s: float = 30.0  # IVR_DRAIN_S: on SIGTERM, how long calls in progress may go on before detaching
 
     @property
     def site_vars(self) -> dict[str, str]:
@@ -177,4 +184,5 @@ class Settings:
             admin_password=os.environ.get("IVR_ADMIN_PASSWORD") or None,
             cookie_secure=_env_bool("IVR_COOKIE_SECURE", False),
             recording_retention_days=_retention_days(_env_int("IVR_RECORDING_RETENTION_DAYS", 90)),
+            drain_s=_drain_s(_env_float("IVR_DRAIN_S", 30.0)),
         )

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
+from hypothesis import HealthCheck, settings
+
 from tests.strict_skips import (
     pytest_make_collect_report,
     pytest_runtest_makereport,
@@ -15,3 +19,17 @@ __all__ = [
     "pytest_sessionfinish",
     "pytest_terminal_summary",
 ]
+
+# Property-based (fuzz) tests: modest by default so they stay quick in `make test`, reproducible under
+# CI=true (derandomized), and long with HYPOTHESIS_PROFILE=deep.
+for _name, _examples in (("default", 60), ("ci", 60), ("deep", 5000)):
+    settings.register_profile(
+        _name,
+        max_examples=_examples,
+        derandomize=_name == "ci",
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") == "true" else "default")
+)

@@ -28,3 +28,11 @@ def test_a_ring_cycle_that_is_not_a_number_is_a_clear_error(monkeypatch: pytest.
     monkeypatch.setenv("IVR_RING_CYCLE_S", "three")
     with pytest.raises(SettingsError, match="IVR_RING_CYCLE_S='three' is not a number"):
         Settings.from_env()
+
+
+def test_the_web_and_ari_default_to_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("IVR_HTTP_HOST", "IVR_ARI_URL"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings.from_env()
+    assert settings.http_host == "127.0.0.1"
+    assert settings.ari_url.startswith("http://127.0.0.1:")

@@ -1,7 +1,7 @@
 """Render asterisk_conf/ for the Asterisk container (build stage; standard library only).
 
 The ARI password is not baked into the image: ari.conf gets a placeholder that the
-entrypoint replaces from IVR_ARI_PASSWORD when the container starts.
+entrypoint replaces with a SHA-512 crypt hash of IVR_ARI_PASSWORD when the container starts.
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ def main() -> int:
     templates = load_templates_module(args.module)
     values = {
         "name": "main", "sip_port": 5060, "ari_port": 8088, "ari_user": args.ari_user,
-        "ari_password": "__IVR_ARI_PASSWORD__", "app": args.app, "rtp_start": 10000, "rtp_end": 10099,
+        "ari_password": "__IVR_ARI_PASSWORD__", "ari_password_hash": "__IVR_ARI_PASSWORD_HASH__",
+        "app": args.app, "rtp_start": 10000, "rtp_end": 10099,
         "instance_dir": args.instance_dir, "sounds_dir": f"{args.instance_dir}/sounds", "moddir": args.moddir,
         "datadir": "/usr/share/asterisk", "bind_address": "0.0.0.0", "trunk_match": args.trunk_match,
         "tone_country": args.tone_country,

@@ -194,7 +194,7 @@ class EventStream:
     def _decode(text: str) -> AriEvent | None:
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: arrays nested thousands deep
             log.warning("ARI sent a non-JSON event (%d chars); skipped", len(text))
             return None
         if not isinstance(data, dict):

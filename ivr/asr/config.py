@@ -10,6 +10,12 @@
   for that language; it takes that language whatever the engine. Nothing is ever downloaded.
 - PocketSphinx's bundled en-us model is the English fallback (``IVR_ASR_SPHINX=off`` to disable). A
   language with no engine is DTMF only.
+- ``IVR_ASR_TIMEOUT_S``: seconds one utterance may take to recognise (default 10); over it the caller's
+  node falls back to keys and the hung worker thread is replaced (see ``ivr.asr.pool``).
+- ``IVR_ASR_TEST_FAULT`` (tests only, honoured only with ``IVR_TESTING=1``): ``raise`` or ``hang`` (or
+  a comma list used in turn, ``raise,hang``) replaces every engine by a misbehaving stand-in
+  (``ivr.asr.engines.faulty``) for English and Japanese, so fault tests need no model. Set without
+  ``IVR_TESTING=1`` it stops the start with an error.
 """
 
 from __future__ import annotations
@@ -30,6 +36,9 @@ DEFAULT_ENGINE = "auto"
 With the encoder over a 10 s window instead of 30 s (:mod:`ivr.asr.engines.whisper_decode`) Whisper base
 decides a menu word in ≈0.3 s and a digit string in ≈0.4 s (p95 0.34 s / 0.52 s on this 2-core box;
 ``python -m bench.speech``), within the goals of 0.5 s and 1 s."""
+DEFAULT_TIMEOUT_S = 10.0
+"""A decode takes ≈0.3–1 s on this box; ten times that is a hung engine, not a slow one."""
+TEST_FAULTS = ("raise", "hang")
 EXPECTED_LANGS = ("ja", "en")  # languages the shipped flows speak: reported at start when unsupported
 
 
@@ -46,6 +55,8 @@ class AsrConfig:
     expected_langs: tuple[str, ...] = EXPECTED_LANGS
     engine: str | None = None  # None: Whisper when its model exists, else PocketSphinx (English)
     whisper_model: Path | None = None  # None: no Whisper unless engine == "whisper" (then the default dir)
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    test_faults: tuple[str, ...] = ()  # IVR_ASR_TEST_FAULT (tests only): misbehaving stand-in engines
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AsrConfig:
@@ -75,7 +86,39 @@ class AsrConfig:
             vosk_models=models,
             engine=engine,
             whisper_model=model_dir(env),
+            timeout_s=_timeout(env),
+            test_faults=_test_faults(env),
         )
+
+
+def _timeout(env: Mapping[str, str]) -> float:
+    raw = (env.get("IVR_ASR_TIMEOUT_S") or "").strip()
+    if not raw:
+        return DEFAULT_TIMEOUT_S
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise AsrConfigError(f"IVR_ASR_TIMEOUT_S={raw!r} is not a number of seconds") from exc
+    if not 0.1 <= value <= 600:
+        raise AsrConfigError(f"IVR_ASR_TIMEOUT_S={raw}: use 0.1..600 seconds")
+    return value
+
+
+def _test_faults(env: Mapping[str, str]) -> tuple[str, ...]:
+    raw = (env.get("IVR_ASR_TEST_FAULT") or "").strip().lower()
+    if not raw:
+        return ()
+    if not _switch(env, "IVR_TESTING", False):
+        raise AsrConfigError(
+            "IVR_ASR_TEST_FAULT is for tests only: unset it (or set IVR_TESTING=1 in a test)"
+        )
+    faults = tuple(part.strip() for part in raw.split(","))
+    bad = [f for f in faults if f not in TEST_FAULTS]
+    if bad:
+        raise AsrConfigError(
+            f"IVR_ASR_TEST_FAULT={raw!r}: use {' or '.join(TEST_FAULTS)}, or a comma list of them"
+        )
+    return faults
 
 
 def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:

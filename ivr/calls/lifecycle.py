@@ -103,6 +103,7 @@ class CallLife:
     we_hung_up: bool = False
     hangup_seen: bool = False  # Asterisk reported the hangup (request or channel destroyed)
     channel_gone: bool = False  # left Stasis / destroyed / missing at resync: nothing more to do on it
+    vanished: bool = False  # ARI found no such channel (404/409) before any hangup was reported
     failed: bool = False  # the controller failed this call
     detached: bool = False  # the controller is stopping; Asterisk keeps the call for the next one
     cause: str | None = None
@@ -115,9 +116,25 @@ class CallLife:
         if destroyed:
             self.channel_gone = True
 
+    def channel_missing(self) -> None:
+        """A command on the caller's channel found it gone (404/409). After a reported hangup that is
+        its end. Without one the reason is not known yet: a hangup whose events are still on their way
+        (StasisEnd follows), or Asterisk itself gone — then the events connection is down and the resync
+        at the reconnection says so (``gone_at_resync``, cause ``Asterisk restarted``). The call waits
+        for one of them, so a lost call is not recorded as "caller hung up"."""
+        self.vanished = True
+        if self.hangup_seen:
+            self.channel_gone = True
+
+    def gone_at_resync(self, cause: str | None) -> None:
+        """The resync found the channel gone; ``cause`` is why when known (Asterisk restarted)."""
+        self.channel_gone = True
+        if cause is not None:
+            self.cause = cause
+
     def accepts_flow_events(self) -> bool:
         """Events that trail a hangup (a prompt cut short by it) must not move the caller on."""
-        return not (self.hangup_seen or self.channel_gone)
+        return not (self.hangup_seen or self.channel_gone or self.vanished)
 
     def should_end(self) -> bool:
         """The call's task stops consuming events."""

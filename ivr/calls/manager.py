@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any
 from ivr.ari.errors import AriError, AriNotFound
 from ivr.ari.events import AriEvent, StasisStart, channel_id_of
 from ivr.ari.models import Channel
+from ivr.calls.callerid import caller_name, caller_number
 from ivr.calls.legs import is_leg
 from ivr.calls.lifecycle import FlowSource, OpenCallFacts, Start, start_adopted, start_new
 from ivr.calls.session import CallSession, SessionDeps
@@ -24,6 +26,11 @@ from ivr.calls.session import CallSession, SessionDeps
 log = logging.getLogger(__name__)
 
 UNUSED_EVENTS = ("ChannelVarset", "ChannelDialplan", "ChannelConnectedLine")
+
+DRAINING_CAUSE = "controller draining: dialplan fallback"
+"""The cause recorded for a caller who arrived while the controller drained (SIGTERM)."""
+FALLBACK_CONTEXT = "controller-away"
+"""The dialplan context a caller goes to when the controller takes no new calls (apology, hang up)."""
 
 FindOpenCall = Callable[[str], Awaitable[OpenCallFacts | None]]
 """channel id → the store's open call on it (``CallStore.find_open_call_by_channel``)."""
@@ -59,10 +66,20 @@ class CallManager:
         """Told of events about no channel (e.g. ``EndpointStateChange``: a phone registered)."""
         self.on_calls_changed: list[Callable[[], None]] = []
         """Told when a call starts or ends (the wallboard). Node changes are not announced."""
+        self.gone_cause: Callable[[], str | None] = lambda: None
+        """The cause recorded for a call whose channel vanished at a resync (``Asterisk restarted`` when
+        the recovery's ``before_adopt`` hook saw Asterisk's start time change); None: the session's own."""
+        self.draining = False
+        """Set on SIGTERM: new callers go to the dialplan fallback; calls in progress go on."""
+        self._fallbacks: set[asyncio.Task[None]] = set()
 
     @property
     def active(self) -> int:
         return len(self._calls)
+
+    def call_ids(self) -> set[str]:
+        """The ids of the calls this controller holds in memory (their records are its own to close)."""
+        return {live.session.call_id for live in self._calls.values()}
 
     def session_for(self, call_id: str) -> CallSession | None:
         for live in self._calls.values():
@@ -109,6 +126,8 @@ class CallManager:
             elif isinstance(event, StasisStart) and is_leg(event.channel, event.args):
                 for orphan_handler in self.orphan_leg_handlers:
                     orphan_handler(event)
+            elif isinstance(event, StasisStart) and self.draining:
+                self._send_to_fallback(event.channel)
             elif isinstance(event, StasisStart):
                 dialed = event.channel.dialplan.exten if event.channel.dialplan else ""
                 self._start(event.channel, start_new(self._flows, dialed, uuid.uuid4().hex))
@@ -145,8 +164,45 @@ class CallManager:
             except Exception:
                 log.exception("calls-changed listener failed; ignored")
 
+    def _send_to_fallback(self, channel: Channel) -> None:
+        task = asyncio.get_running_loop().create_task(self._fallback(channel), name=f"fallback-{channel.id}")
+        self._fallbacks.add(task)
+        task.add_done_callback(self._fallbacks.discard)
+
+    async def _fallback(self, channel: Channel) -> None:
+        """A caller arriving while draining: back to the dialplan's apology, recorded as failed."""
+        call_id = uuid.uuid4().hex
+        number, name = caller_number(channel.caller.number), caller_name(channel.caller.name)
+        dialed = channel.dialplan.exten if channel.dialplan else ""
+        started_at = channel.creationtime or datetime.now(UTC)
+        self._deps.recorder.submit(
+            lambda store: store.call_started(call_id, channel.id, number, name, dialed, None, started_at)
+        )
+        try:
+            await self._deps.ari.channels.continue_in_dialplan(
+                channel.id, context=FALLBACK_CONTEXT, extension="s", priority=1
+            )
+            log.info("draining: caller on channel %s sent to the dialplan fallback", channel.id)
+        except AriError as exc:
+            log.warning("draining: channel %s could not be sent to the fallback: %s", channel.id, exc)
+        ended_at = datetime.now(UTC)
+        self._deps.recorder.submit(
+            lambda store: store.call_ended(call_id, ended_at, "failed", DRAINING_CAUSE)
+        )
+
+    async def wait_idle(self, timeout_s: float) -> bool:
+        """Wait until no call is in progress (fallback hand-offs included); False at the time limit."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while self._calls or self._fallbacks:
+            if loop.time() >= deadline:
+                return False
+            await asyncio.sleep(0.1)
+        return True
+
     async def resync(self) -> None:
         """After every (re)connection: adopt calls we do not know, end the ones that are gone."""
+        began = time.monotonic()
         try:
             # Events no verb uses cost Asterisk and us a JSON round each; several per call.
             await self._deps.ari.applications.filter_events(self._app, disallowed=UNUSED_EVENTS)
@@ -159,23 +215,27 @@ class CallManager:
             return
         live_ids = set(application.channel_ids)
         await _run_hooks(self.before_adopt, live_ids)
+        gone_cause = self.gone_cause()
         for cid, live in list(self._calls.items()):
             if cid not in live_ids:
-                live.session.gone()
+                live.session.gone(gone_cause)
+        adopted = 0
         for cid in sorted(live_ids - set(self._calls)):
-            await self._adopt(cid)
+            adopted += await self._adopt(cid)
         await _run_hooks(self.on_resync, live_ids)
+        log.info("resync: %d calls adopted in %.3f s", adopted, time.monotonic() - began)
 
-    async def _adopt(self, channel_id: str) -> None:
+    async def _adopt(self, channel_id: str) -> bool:
+        """Take over one caller's channel found in the app; False for a leg or a channel gone meanwhile."""
         try:
             channel = await self._deps.ari.channels.get(channel_id)
         except AriNotFound:
-            return
+            return False
         except AriError as exc:
             log.warning("resync: channel %s unreadable: %s", channel_id, exc)
-            return
+            return False
         if is_leg(channel):
-            return
+            return False
         open_call = None
         try:
             open_call = await self._find_open_call(channel_id)
@@ -190,6 +250,7 @@ class CallManager:
         else:
             log.info("resync: adopting unknown channel %s as a new call", channel_id)
         self._start(channel, start)
+        return True
 
     async def shutdown(self) -> None:
         """Stop every call task (not the calls: Asterisk keeps them for the next controller)."""

@@ -54,6 +54,14 @@ class ChannelsPort(Protocol):
     ) -> LiveRecording: ...
     async def start_moh(self, id: str, moh_class: str | None = None) -> None: ...
     async def stop_moh(self, id: str) -> None: ...
+    async def continue_in_dialplan(
+        self,
+        id: str,
+        *,
+        context: str | None = None,
+        extension: str | None = None,
+        priority: int | None = None,
+    ) -> None: ...
 
 
 class BridgesPort(Protocol):

@@ -51,11 +51,13 @@ log = logging.getLogger(__name__)
 FAILED_PLAYBACK_GRACE_S = 0.2
 
 
+@dataclass(frozen=True)
 class _CallGone:
-    """Marker: the channel is gone (left Stasis while we were disconnected)."""
+    """Marker: the channel is gone (left Stasis while we were disconnected), and why if known."""
+
+    cause: str | None = None
 
 
-_CALL_GONE = _CallGone()
 _Item = tuple[float, "AriEvent | Event | _CallGone"]
 
 
@@ -130,9 +132,10 @@ class CallSession:
         """Internal results (timers, lookups, queue, transfer) join the same ordered queue."""
         self._queue.put_nowait((time.perf_counter(), event))
 
-    def gone(self) -> None:
-        """The channel left while the controller was disconnected (seen at resync)."""
-        self._queue.put_nowait((time.perf_counter(), _CALL_GONE))
+    def gone(self, cause: str | None = None) -> None:
+        """The channel left while the controller was disconnected (seen at resync); ``cause`` (e.g.
+        ``Asterisk restarted``) is recorded as the call's end cause."""
+        self._queue.put_nowait((time.perf_counter(), _CallGone(cause)))
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro, name=f"call-{self.call_id}-child")
@@ -143,12 +146,16 @@ class CallSession:
 
     async def run(self) -> None:
         try:
-            await self._begin()
+            try:
+                await self._begin()
+            except ChannelGone:
+                self.life.channel_missing()
             while not self.life.should_end():
                 received_at, item = await self._queue.get()
-                await self._handle(item, received_at)
-        except ChannelGone:
-            self.life.channel_gone = True
+                try:
+                    await self._handle(item, received_at)
+                except ChannelGone:
+                    self.life.channel_missing()  # ends the call, or waits to learn why it is gone
         except asyncio.CancelledError:
             # The controller is stopping, not the call: Asterisk keeps the channel in Stasis and the
             # next controller adopts it, so the record stays open.
@@ -193,7 +200,7 @@ class CallSession:
         if log.isEnabledFor(logging.DEBUG):
             log.debug("call %s: %s", self.call_id, _describe(item))
         if isinstance(item, _CallGone):
-            self.life.channel_gone = True
+            self.life.gone_at_resync(item.cause)
             return
         if isinstance(item, AriEvent):
             if channel_id_of(item) not in (self.channel.id, None):

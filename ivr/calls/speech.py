@@ -17,9 +17,10 @@ call manager ignores.
 A finished utterance is recognised, in a worker thread, against the words current at that moment;
 the result reaches the call as ``SpeechRecognized`` through the call's own queue. A result for words
 that were replaced or stopped meanwhile is dropped. Every failure here leaves the call on DTMF. When the
-recogniser pool is full the utterance is dropped (``RecognizerPool.dropped``) and the call gets
-``SpeechDropped``: its node treats it as a no match and asks again for keys only, never leaving the
-caller in silence (``SpeechService.keys_only_fallbacks`` counts these).
+recogniser pool is full the utterance is dropped (``RecognizerPool.dropped``), and when the engine raises
+or runs over ``IVR_ASR_TIMEOUT_S`` (``RecognitionFailed``; a hung worker is replaced by the pool), the
+call gets ``SpeechDropped``: its node treats it as a no match and asks again for keys only, never
+leaving the caller in silence (``SpeechService.keys_only_fallbacks`` counts these).
 """
 
 from __future__ import annotations
@@ -34,12 +35,12 @@ import numpy as np
 import numpy.typing as npt
 
 from ivr.ari.client import AriClient
-from ivr.ari.errors import AriError, AriNotFound
+from ivr.ari.errors import AriError, AriNotFound, AriNotInStasis, AriUnprocessable
 from ivr.ari.events import AriEvent, ChannelDestroyed, StasisEnd
 from ivr.asr.config import AsrConfig
 from ivr.asr.endpoint import EndpointConfig, SpeechEndpointer, Utterance
 from ivr.asr.engines import Recognizer
-from ivr.asr.pool import RecognizerPool, build_engines
+from ivr.asr.pool import RecognitionFailed, RecognizerPool, build_engines
 from ivr.asr.rtp import RtpError, RtpPacket, SequenceFilter, parse_rtp, slin16_samples
 from ivr.asr.vad_endpoint import make_endpointer, resolve_vad
 from ivr.calls.legs import LEG_ARG_PREFIX, LegRegistry, leg_id
@@ -79,14 +80,26 @@ class SpeechService:
         self.unknown_datagrams = 0
         self.bad_datagrams = 0
         self.keys_only_fallbacks = 0
-        """Utterances dropped because the pool was full that sent their call's node back to keys only
-        (one per utterance; ``pool.dropped`` counts each language tried)."""
+        """Utterances that sent their call's node back to keys only because the pool was full, the
+        recogniser raised or it ran over ``IVR_ASR_TIMEOUT_S`` (one per utterance; ``pool.dropped``,
+        ``pool.errors`` and ``pool.timeouts`` count each language tried)."""
+        self.started = False
+        """``start()`` has finished (with or without engines). The controller starts speech only after
+        it has adopted the calls: until then every menu takes keys only."""
+        self.menus_before_start = 0
+        """Speech menus that took keys only because the recognisers were still loading (one per call)."""
 
     # --- life cycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Load the models (in a thread) and bind the RTP socket. Never fails the controller: without
         engines or a socket every menu is simply DTMF only."""
+        try:
+            await self._start()
+        finally:
+            self.started = True
+
+    async def _start(self) -> None:
         loop = asyncio.get_running_loop()
         engines = self._given_engines
         if engines is None:
@@ -95,7 +108,7 @@ class SpeechService:
             except Exception:
                 log.exception("speech: engines could not be loaded; all menus take DTMF only")
                 engines = {}
-        self.pool = RecognizerPool(engines, workers=self._config.workers)
+        self.pool = RecognizerPool(engines, workers=self._config.workers, timeout_s=self._config.timeout_s)
         if not engines:
             return
         await loop.run_in_executor(None, self.pool.warm_up)
@@ -233,7 +246,15 @@ class SpeechListener:
         if self._closed or self._failed:
             return
         if not self._service.supports(lang):
-            if lang not in self._warned_langs:
+            if not self._service.started and "" not in self._warned_langs:
+                self._warned_langs.add("")  # once per call
+                self._service.menus_before_start += 1
+                log.info(
+                    "call %s: speech recognisers still loading (controller just started); this menu takes "
+                    "keys only",
+                    self.call_id,
+                )
+            elif self._service.started and lang not in self._warned_langs:
                 self._warned_langs.add(lang)
                 log.debug("call %s: no speech model for '%s'; this menu takes DTMF only", self.call_id, lang)
             return
@@ -295,7 +316,7 @@ class SpeechListener:
                 raise _Closed
             self._port = port
             self._service.route(port, self)
-            await ari.bridges.add_channel(bridge.id, [snoop.id, media.id])
+            await _add_once_in_stasis(ari, bridge.id, [snoop.id, media.id])
             log.debug("call %s: speech legs up (RTP from port %d)", self.call_id, port)
         except (AriError, ValueError, _Closed) as exc:
             if not isinstance(exc, _Closed):
@@ -304,6 +325,7 @@ class SpeechListener:
             self._grammars.clear()
             if self._port is not None:
                 self._service.unroute(self._port, self)
+                self._port = None
             await self._tear_down()
 
     async def _local_rtp_port(self, media_id: str, channelvars: Mapping[str, str]) -> int:
@@ -373,11 +395,15 @@ class SpeechListener:
         if pool is None:
             return
         best: SpeechRecognized | None = None
-        dropped: str | None = None  # a language the full pool did not try
+        dropped: str | None = None  # a language the pool did not decide: full, engine failed or hung
+        why = "recogniser pool full"
         for lang, words in grammars.items():
             full = pool.supports(lang) and pool.pending >= pool.max_pending  # recognize() drops it
             try:
                 result = await pool.recognize(lang, samples, words)
+            except RecognitionFailed as exc:
+                dropped, why = lang, str(exc)
+                continue
             except Exception:
                 log.exception("call %s: recognition failed", self.call_id)
                 continue
@@ -386,9 +412,12 @@ class SpeechListener:
             if result is not None and (best is None or result[1] > best.confidence):
                 best = SpeechRecognized(text=result[0], confidence=result[1], lang=lang)
         current = generation == self._generation and not self._closed
-        if best is None and dropped is not None and current:
+        if best is None and dropped is not None:
+            if not current:  # the node moved on (keys came first) or the call ended
+                log.warning("call %s: %s; the node had already moved on", self.call_id, why)
+                return
             self._service.keys_only_fallbacks += 1
-            log.warning("call %s: recogniser pool full; this node falls back to keys", self.call_id)
+            log.warning("call %s: %s; this node falls back to keys", self.call_id, why)
             self._post(SpeechDropped(dropped))
             return
         if best is None:
@@ -403,6 +432,29 @@ class SpeechListener:
 
 class _Closed(Exception):
     """The call ended while its legs were being set up."""
+
+
+STASIS_ENTRY_WAIT_S = 3.0
+"""How long a new snoop/media leg may take to enter the app before its bridge is given up."""
+
+
+async def _add_once_in_stasis(ari: AriClient, bridge_id: str, channels: list[str]) -> None:
+    """Asterisk answers ``POST /snoop`` and ``/externalMedia`` before the new channel has entered the app
+    (a thread of its own puts it there), so adding it to a bridge at once can fail with 422/409 "Channel
+    not in Stasis application" on a busy machine. Asterisk checks every channel before adding any, so the
+    request is simply tried again, briefly."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + STASIS_ENTRY_WAIT_S
+    delay = 0.02
+    while True:
+        try:
+            await ari.bridges.add_channel(bridge_id, channels)
+            return
+        except (AriUnprocessable, AriNotInStasis):
+            if loop.time() + delay > deadline:
+                raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.25)
 
 
 async def _quietly(coro: Coroutine[Any, Any, Any], what: str) -> None:

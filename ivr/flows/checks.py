@@ -52,12 +52,18 @@ def _scc(graph: Mapping[str, list[str]]) -> list[list[str]]:
     return out
 
 
+def _mapping(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """``data[key]`` when it is a mapping, else empty (a wrong type is the schema's error to report)."""
+    value = data.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
 def check_semantics(
     data: Mapping[str, Any], nodes: Mapping[str, Verb], errs: ErrorList, env: CheckEnv, *, structural_ok: bool
 ) -> None:
     """Report what the schema cannot see: unknown nodes, queues, departments and variables, prompts
     missing a language, unreachable nodes and loops that never wait for the caller."""
-    node_ids = list(data.get("nodes", {}))
+    node_ids = list(_mapping(data, "nodes"))
     languages = env.languages
     if data.get("default_language", languages[0]) not in languages:
         errs.add(
@@ -66,7 +72,7 @@ def check_semantics(
     entry = str(data.get("entry", ""))
     if entry and entry not in node_ids:
         errs.add(("entry",), f"unknown node '{entry}'{did_you_mean(entry, node_ids)}")
-    known_vars = set(BUILTIN_VARS) | set(DEFAULT_VARS) | {str(k) for k in data.get("vars", {})}
+    known_vars = set(BUILTIN_VARS) | set(DEFAULT_VARS) | {str(k) for k in _mapping(data, "vars")}
     for verb in nodes.values():
         known_vars |= verb.defined_vars()
     prefixes = tuple(v for v in known_vars if v.endswith("."))

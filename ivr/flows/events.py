@@ -26,8 +26,9 @@ class SpeechRecognized:
 
 @dataclass(frozen=True)
 class SpeechDropped:
-    """An utterance was not recognised because the recogniser pool was full (too many pending): the node
-    treats it as no match and asks again with keys only, so the caller is never left in silence."""
+    """An utterance was not recognised because the recogniser pool was full (too many pending), the
+    recogniser raised or it ran over its timeout: the node treats it as no match and asks again with
+    keys only, so the caller is never left in silence."""
 
     lang: str
 

@@ -45,7 +45,8 @@ SHIPPED_DIR = Path(__file__).resolve().parent / "defaults"
 
 def _build_nodes(data: Mapping[str, Any], bad: set[Path_], env: CheckEnv) -> dict[str, Verb]:
     nodes: dict[str, Verb] = {}
-    for node_id, spec in data.get("nodes", {}).items():
+    specs = data.get("nodes")
+    for node_id, spec in (specs if isinstance(specs, dict) else {}).items():  # not a mapping: a schema error
         if ("nodes", node_id) in bad or not isinstance(spec, dict) or spec.get("type") not in VERBS:
             continue
         nodes[node_id] = VERBS[str(spec["type"])](node_id, MappingProxyType(dict(spec)), env)
@@ -86,7 +87,11 @@ def check_text(
         errs.add((), "a flow file must be a mapping with name, entry and nodes")
         return None, errs.sorted()
     data: dict[str, Any] = doc.data
-    languages = tuple(str(x) for x in data.get("languages", ["ja", "en"]))
+    raw_languages = data.get("languages")
+    # a wrong `languages:` (empty, null, not a list) is reported by the schema; check the rest as ja/en
+    languages: tuple[str, ...] = ("ja", "en")
+    if isinstance(raw_languages, list) and raw_languages:
+        languages = tuple(str(x) for x in raw_languages)
     env = CheckEnv(languages, queues, departments)
     bad = schema_errors(doc, errs)
     nodes = _build_nodes(data, bad, env)

@@ -42,6 +42,11 @@ class Positioned:
         return self.values.get((), (1, 1))
 
 
+MAX_DEPTH = 64
+"""Deepest nesting of mappings and lists a file may have (a hand-written flow needs under 10)."""
+MAX_VALUES = 20_000
+"""Most values a file may expand to: bounds YAML alias bombs ("billion laughs")."""
+
 _KEEP_AS_TEXT = {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary"}
 _BOOL_WORDS = {"true", "false"}
 
@@ -54,10 +59,13 @@ def load_positioned(text: str) -> Positioned:
     """Parse one YAML document. Raises ``YamlError`` for bad syntax, duplicate keys, anchors tricks.
 
     Keys are always text (``1:`` is the key ``"1"``). ``yes``/``no``/``on``/``off`` stay text and dates
-    stay text; only ``true``/``false`` are booleans.
+    stay text; only ``true``/``false`` are booleans. Nesting deeper than ``MAX_DEPTH``, an alias inside
+    its own anchor and aliases expanding to more than ``MAX_VALUES`` values are refused.
     """
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise YamlError(1, 1, (), f"nested too deeply (at most {MAX_DEPTH} levels)") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -74,9 +82,38 @@ def load_positioned(text: str) -> Positioned:
         out.data = None
         return out
     constructor = SafeConstructor()
+    open_nodes: set[int] = set()  # the collections being walked (an alias to one of them is a cycle)
+    walked = 0
 
     def walk(node: yaml.Node, path: Path_) -> Any:
-        out.values[path] = _mark(node)
+        nonlocal walked
+        walked += 1
+        line, col = _mark(node)
+        if walked > MAX_VALUES:
+            raise YamlError(line, col, path, f"too many values (over {MAX_VALUES}): YAML aliases expanding?")
+        if len(path) > MAX_DEPTH:
+            raise YamlError(line, col, path, f"nested too deeply (at most {MAX_DEPTH} levels)")
+        if id(node) in open_nodes:
+            raise YamlError(line, col, path, "an alias refers to a mapping or list that contains it")
+        out.values[path] = (line, col)
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            open_nodes.add(id(node))
+            try:
+                return walk_collection(node, path)
+            finally:
+                open_nodes.discard(id(node))
+        assert isinstance(node, yaml.ScalarNode)
+        if node.tag in _KEEP_AS_TEXT:
+            return str(node.value)
+        if node.tag == "tag:yaml.org,2002:bool" and str(node.value).lower() not in _BOOL_WORDS:
+            return str(node.value)
+        try:
+            return constructor.construct_object(node, deep=True)
+        except (ValueError, yaml.YAMLError):  # `!!int x`, an unknown `!tag`, an int of 5000 digits
+            tag = str(node.tag).removeprefix("tag:yaml.org,2002:")
+            raise YamlError(line, col, path, f"cannot read this value as {tag}") from None
+
+    def walk_collection(node: yaml.Node, path: Path_) -> Any:
         if isinstance(node, yaml.MappingNode):
             result: dict[str, Any] = {}
             for key_node, value_node in node.value:
@@ -96,14 +133,7 @@ def load_positioned(text: str) -> Positioned:
                 out.keys[(*path, key)] = _mark(key_node)
                 result[key] = walk(value_node, (*path, key))
             return result
-        if isinstance(node, yaml.SequenceNode):
-            return [walk(item, (*path, str(i))) for i, item in enumerate(node.value)]
-        assert isinstance(node, yaml.ScalarNode)
-        if node.tag in _KEEP_AS_TEXT:
-            return str(node.value)
-        if node.tag == "tag:yaml.org,2002:bool" and str(node.value).lower() not in _BOOL_WORDS:
-            return str(node.value)
-        return constructor.construct_object(node, deep=True)
+        return [walk(item, (*path, str(i))) for i, item in enumerate(node.value)]
 
     out.data = walk(root, ())
     return out

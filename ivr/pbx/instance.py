@@ -23,7 +23,9 @@ import aiohttp
 
 from ivr.ari.client import AriClient
 from ivr.ari.errors import AriError, AriHTTPError
+from ivr.pbx.adoption import LeftRunning, PbxAction, adopt_or_start
 from ivr.pbx.config import PbxConfig
+from ivr.pbx.crypt_hash import sha512_crypt
 from ivr.pbx.errors import PbxError
 from ivr.pbx.root import Progress, copy_hosts, ensure_root
 from ivr.pbx.templates import render_templates, write_rendered
@@ -184,6 +186,39 @@ class Pbx:
             f"ARI {self.ari_url}, SIP udp 127.0.0.1:{self.config.sip_port}"
         )
 
+    async def start_or_adopt(self, progress: Progress | None = None, ari_wait_s: float = 5.0) -> bool:
+        """Adopt this instance if an earlier run left it running (its pid file names a live Asterisk
+        with this instance's config, and ARI answers our credentials within ``ari_wait_s``), else
+        start it. True when adopted. Raises PbxError when it runs but ARI will not have us."""
+        say = progress or (lambda message: log.info("%s", message))
+        if self.mode == "external":
+            await self.start(progress)  # says which Asterisk it uses
+            return False
+        pid = self._pidfile_pid()
+        ours = pid is not None and self._is_our_asterisk(pid)
+        status = await self._ari_status_within(ari_wait_s) if ours else None
+        decision = adopt_or_start(self.name, LeftRunning(pid, ours, status), self.ari_url)
+        if decision.action is PbxAction.REFUSE:
+            raise PbxError(decision.message)
+        if decision.action is PbxAction.ADOPT:
+            say(decision.message)
+            return True
+        if decision.stale_pidfile:
+            say(f"Asterisk {self.name!r}: pid {pid} in {PIDFILE} is gone; starting afresh")
+            with contextlib.suppress(FileNotFoundError):
+                (self.instance_dir / PIDFILE).unlink()
+        await self.start(progress)
+        return False
+
+    async def _ari_status_within(self, wait_s: float) -> int | None:
+        """ARI's answer to us, asking again while nothing answers (an Asterisk still booting)."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            status = await self._ari_status(min(2.0, max(0.5, wait_s)))
+            if status is not None or time.monotonic() >= deadline:
+                return status
+            await asyncio.sleep(0.3)
+
     async def stop(self, grace_s: float = 10.0) -> None:
         """Ask Asterisk to stop (SIGTERM), wait, then SIGKILL — by pid only (no-op when external)."""
         if self.mode == "external":
@@ -219,6 +254,7 @@ class Pbx:
             "ari_port": c.ari_port,
             "ari_user": c.ari_user,
             "ari_password": c.ari_password,
+            "ari_password_hash": sha512_crypt(c.ari_password),  # ari.conf keeps only this
             "app": c.app,
             "rtp_start": c.rtp_start,
             "rtp_end": c.rtp_end,
@@ -370,12 +406,16 @@ class Pbx:
         os.replace(tmp, path)
 
     def _pid_from_file(self) -> int | None:
+        pid = self._pidfile_pid()
+        return pid if pid is not None and self._is_our_asterisk(pid) else None
+
+    def _pidfile_pid(self) -> int | None:
+        """The pid the pid file names, alive or not."""
         try:
             data = json.loads((self.instance_dir / PIDFILE).read_text())
-            pid = int(data["pid"])
+            return int(data["pid"])
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        return pid if self._is_our_asterisk(pid) else None
 
     def _is_our_asterisk(self, pid: int) -> bool:
         """The pid is alive and is Asterisk started with this instance's config (pids get reused)."""

@@ -23,7 +23,7 @@ def load_or_create_ari_password(data_dir: Path) -> str:
             os.chmod(path, 0o600)
         return value
     data[_KEY] = secrets.token_urlsafe(24)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new data dir is private too
     tmp = path.with_name(f".{SECRETS_FILE}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:

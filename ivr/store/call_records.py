@@ -39,6 +39,8 @@ class OpenCall:
     queue: str | None
     queued_at: datetime | None = None
     """When the caller entered ``queue`` (a resumed caller keeps its place in line)."""
+    agent: str | None = None
+    """The operator the caller was put through to, if any."""
 
 
 class CallRecords(Database):

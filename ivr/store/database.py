@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -162,6 +161,8 @@ class Database:
         if dialect == "sqlite":
             await session.execute(sqlite_insert(CallRow).values(values).on_conflict_do_nothing())
         elif dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert  # not loaded for SQLite
+
             await session.execute(pg_insert(CallRow).values(values).on_conflict_do_nothing())
         elif await session.get(CallRow, call_id) is None:
             session.add(CallRow(**values))

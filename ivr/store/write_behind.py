@@ -14,6 +14,7 @@ import asyncio
 import itertools
 import logging
 import random
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 
@@ -61,6 +62,7 @@ class CallRecorder:
         self._task: asyncio.Task[None] | None = None
         self._closed = False
         self._outage = False
+        self._outage_since = 0.0
         self._dropped_full = 0
         self.dropped = 0
         """Writes dropped: queue full, or failed for a non-database reason."""
@@ -160,6 +162,7 @@ class CallRecorder:
                 if is_transient(exc):
                     if not self._outage:
                         self._outage = True
+                        self._outage_since = time.monotonic()
                         log.warning(
                             "database unavailable (%s); holding %d writes and retrying",
                             _short(exc),
@@ -179,7 +182,11 @@ class CallRecorder:
             backoff = self.min_backoff_s
             if self._outage:
                 self._outage = False
-                log.info("database back; %d writes still queued", len(self._queue))
+                log.info(
+                    "database back after %.1f s; %d writes still queued",
+                    time.monotonic() - self._outage_since,
+                    len(self._queue),
+                )
             if self._dropped_full and len(self._queue) < self.max_pending:
                 log.warning("call recorder queue has room again after dropping %d writes", self._dropped_full)
                 self._dropped_full = 0

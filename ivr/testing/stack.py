@@ -199,11 +199,13 @@ class ControllerProcess:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(5)
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float = 10.0, *, drain: bool = False) -> None:
+        """Stop now (SIGINT: calls stay in Asterisk for the next controller), or with ``drain`` as an
+        upgrade would (SIGTERM: new calls take the fallback, calls in progress finish first)."""
         proc, self.proc = self.proc, None
         if proc is None or proc.poll() is not None:
             return
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signal.SIGTERM if drain else signal.SIGINT)
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:

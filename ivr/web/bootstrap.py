@@ -94,3 +94,18 @@ async def ensure_users(
     data_dir = Path(data_dir)
     lines = await _ensure_admin(store, data_dir, admin_password or None, when)
     return lines + await _ensure_agents(store, data_dir, agent_ids, when)
+
+
+def generated_passwords(data_dir: Path) -> list[str]:
+    """The passwords generated at first start (admin's and the operators'), as kept in ``data_dir``."""
+    found: list[str] = []
+    for name in (ADMIN_PASSWORD_FILE, AGENT_PASSWORDS_FILE):
+        try:
+            text = (data_dir / name).read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            secret = line.split()[-1] if line.split() else ""
+            if secret:
+                found.append(secret)
+    return found

@@ -21,6 +21,7 @@ import difflib
 import hashlib
 import json
 import logging
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -39,6 +40,10 @@ log = logging.getLogger(__name__)
 
 MAX_SOURCE = 256 * 1024
 MAX_NOTE = 500
+MAX_VERSION = 999_999_999
+"""The largest version number asked for (larger ones are no version, and would overflow SQLite)."""
+VERSION_TEXT = re.compile(r"[0-9]{1,9}")
+"""A version number in a path: ASCII digits only (``str.isdigit`` takes ``²``, which ``int`` refuses)."""
 FILE_AUTHOR = "(file)"
 """The author of a version that was found on disk rather than published from the browser."""
 SVG_CACHE = 64
@@ -189,7 +194,7 @@ async def rollback_flow(request: web.Request) -> web.Response:
     except _Invalid as exc:
         return json_error(422, str(exc))
     version = body.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= MAX_VERSION:
         return json_error(422, "version must be a version number (1, 2, …)")
     try:
         row = await _stored(deps, deps.store.get_flow_version(name, version))
@@ -269,7 +274,7 @@ async def list_versions(request: web.Request) -> web.Response:
 async def get_version(request: web.Request) -> web.Response:
     deps, name = request.app[DEPS], _name(request)
     raw = request.match_info["version"]
-    if not raw.isdigit() or len(raw) > 9:
+    if not VERSION_TEXT.fullmatch(raw):
         return json_error(404, "no such version", name=name, version=raw)
     try:
         row = await _stored(deps, deps.store.get_flow_version(name, int(raw)))

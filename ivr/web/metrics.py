@@ -96,6 +96,14 @@ class AsrPool(Protocol):
     def pending(self) -> int: ...
     @property
     def workers(self) -> int: ...
+    @property
+    def errors(self) -> int: ...
+    @property
+    def timeouts(self) -> int: ...
+    @property
+    def replaced(self) -> int: ...
+    @property
+    def hung(self) -> int: ...
 
 
 class Speech(Protocol):
@@ -120,6 +128,8 @@ class Recorder(Protocol):
     def healthy(self) -> bool: ...
     @property
     def dropped(self) -> int: ...
+    @property
+    def max_pending(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -335,6 +345,24 @@ class IvrCollector(Collector):
             yield CounterMetricFamily(
                 "ivr_asr_dropped", "Utterances dropped because the recogniser pool was full", pool.dropped
             )
+            failures = CounterMetricFamily(
+                "ivr_asr_failures",
+                "Recognitions that gave no answer: the engine raised (error) or ran over IVR_ASR_TIMEOUT_S",
+                labels=["reason"],
+            )
+            failures.add_metric(["error"], pool.errors)
+            failures.add_metric(["timeout"], pool.timeouts)
+            yield failures
+            yield CounterMetricFamily(
+                "ivr_asr_workers_replaced",
+                "Recogniser threads started to replace ones written off as hung",
+                pool.replaced,
+            )
+            yield GaugeMetricFamily(
+                "ivr_asr_workers_hung",
+                "Written-off recogniser threads still stuck in a recognition",
+                pool.hung,
+            )
         yield languages
         rejected = CounterMetricFamily(
             "ivr_asr_rtp_rejected", "RTP datagrams not used for recognition", labels=["reason"]
@@ -344,7 +372,7 @@ class IvrCollector(Collector):
         yield rejected
         yield CounterMetricFamily(
             "ivr_asr_keys_only_fallbacks",
-            "Listening nodes that asked for keys instead because the recogniser pool was full",
+            "Listening nodes that asked for keys instead: recogniser pool full, failed or timed out",
             speech.keys_only_fallbacks,
         )
 
@@ -354,6 +382,11 @@ class IvrCollector(Collector):
             return
         yield GaugeMetricFamily(
             "ivr_recorder_pending_writes", "Call record writes not yet in the store", recorder.pending
+        )
+        yield GaugeMetricFamily(
+            "ivr_recorder_pending_limit",
+            "Writes the recorder holds at most (new writes are dropped, and counted, beyond it)",
+            recorder.max_pending,
         )
         yield GaugeMetricFamily(
             "ivr_recorder_healthy",

@@ -3,6 +3,7 @@ call these from a thread (``asyncio.to_thread``) in request handlers."""
 
 from __future__ import annotations
 
+import functools
 import secrets
 
 from argon2 import PasswordHasher
@@ -13,7 +14,13 @@ MAX_LENGTH = 1024
 """Longer is refused: hashing megabytes on request is a denial of service, not security."""
 
 _hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Made on first use, not at import: a hash costs a controller restart ~0.4 s of CPU before it
+    can adopt its calls."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 class WeakPasswordError(ValueError):
@@ -46,7 +53,7 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 def dummy_verify(password: str) -> None:
     """Spend the time of a real check, so an unknown user name answers as slowly as a known one."""
-    verify_password(_DUMMY_HASH, password)
+    verify_password(_dummy_hash(), password)
 
 
 def needs_rehash(password_hash: str) -> bool:

@@ -13,6 +13,7 @@ from acd.events import (
     AcdEvent,
     CancelOffer,
     Connect,
+    ConnectFailed,
     ConversationEnded,
     CustomerAnswered,
     CustomerFailed,
@@ -276,6 +277,44 @@ async def test_connect_for_a_caller_already_gone_does_nothing(env: Env) -> None:
     await env.answered()
     await env.dispatcher.execute(Connect(OFFER, CALL, AGENT))
     assert env.ari.ops("bridges.") == []
+
+
+async def test_an_agent_gone_before_the_bridge_reports_connect_failed_and_bridges_nothing(env: Env) -> None:
+    caller = env.caller()
+    await env.ring()
+    await env.answered()
+    await env.destroyed(second=7)  # its end reached the ACD before the distributor's Connect
+    assert env.reported == [OfferAnswered(OFFER, when(6))]
+    await env.dispatcher.execute(Connect(OFFER, CALL, AGENT))
+    [failed] = env.reported[1:]
+    assert isinstance(failed, ConnectFailed)
+    assert (failed.call_id, failed.agent_id, failed.cause) == (CALL, AGENT, "agent hung up")
+    assert env.ari.ops("bridges.") == []
+    assert env.posts[CALL] == []  # the caller's flow never hears of an agent it did not get
+    assert env.callers.get(CALL) is caller and caller.agent is None
+
+
+async def test_a_failed_bridge_reports_connect_failed_and_puts_the_caller_back_on_hold(env: Env) -> None:
+    env.ari.fail("bridges.add_channel", not_found("/bridges/x/addChannel"))
+    caller = await env.connected()
+    [failed] = [e for e in env.reported if isinstance(e, ConnectFailed)]
+    assert (failed.call_id, failed.agent_id, failed.cause) == (CALL, AGENT, "bridge failed")
+    assert env.ari.calls_to("bridges.destroy") == [((BRIDGE,), {})]
+    assert env.ari.calls_to("channels.start_moh")[-1][0] == ("chan-call-1",)
+    assert env.posts[CALL] == [] and caller.agent is None
+    await env.destroyed(second=9)  # the agent's leg ends: not a conversation that ended
+    assert not [e for e in env.reported if isinstance(e, ConversationEnded)]
+    assert env.posts[CALL] == [] and env.callers.get(CALL) is caller
+    assert await env.reservations.holder(AGENT) is None
+
+
+async def test_connect_after_the_caller_left_hangs_up_the_answered_agent(env: Env) -> None:
+    await env.ring()
+    await env.answered()
+    await env.dispatcher.execute(Connect(OFFER, CALL, AGENT))
+    assert env.hangups() == [LEG]
+    await env.destroyed(second=9)
+    assert env.reported == [OfferAnswered(OFFER, when(6))]  # its CallGone settles the agent
 
 
 async def test_the_agent_hanging_up_ends_the_conversation_and_gives_the_caller_back(env: Env) -> None:

@@ -304,6 +304,48 @@ async def test_reconcile_leaves_the_legs_of_this_controller_alone(env: Env) -> N
     assert env.hangups() == []
 
 
+async def test_operators_restored_busy_with_calls_not_taken_back_are_freed_at_the_first_reconcile(
+    env: Env,
+) -> None:
+    """SIGKILL while 2101 had answered but was not yet bridged and 2102's offer rang: both are free and
+    the calls' open offers closed; 2103, still bridged with its caller, keeps talking."""
+    rows = [
+        SimpleNamespace(agent="2101", state="on_call", at=T0, reason=None, call_id="call-1"),
+        SimpleNamespace(agent="2102", state="reserved", at=T0, reason=None, call_id="call-2"),
+        SimpleNamespace(agent="2103", state="on_call", at=T0, reason=None, call_id="call-3"),
+    ]
+    service = await env.start(Store(rows))
+    assert service.distributor.agent("2101").state == AgentState.ON_CALL
+    left_over(env.ari, "chan-3", "PJSIP/trunk-00000003")
+    left_over(env.ari, "leg-call-3-o1", "PJSIP/2103-00000001")
+    env.ari.bridges_by_id["leg-call-3-bridge"] = Bridge(
+        "leg-call-3-bridge", channels=("chan-3", "leg-call-3-o1")
+    )
+    await env.runtime.reconcile({"chan-3", "leg-call-3-o1"})
+    await until(lambda: service.distributor.agent("2101").state == AgentState.AVAILABLE)
+    assert service.distributor.agent("2102").state == AgentState.AVAILABLE
+    assert service.distributor.agent("2103").state == AgentState.ON_CALL
+    assert sorted(args[0] for args, _ in env.store.named("close_open_offers")) == ["call-1", "call-2"]
+    await env.runtime.reconcile({"chan-3", "leg-call-3-o1"})  # a later reconnection: settled already
+    assert len(env.store.named("close_open_offers")) == 2
+
+
+async def test_a_bridge_the_operator_never_joined_is_not_a_conversation_that_ended(env: Env) -> None:
+    """Killed between the answer and the bridge: the operator's leg is still there (hung up now) and the
+    caller sits alone in the bridge, or the bridge is empty. Nobody talked: the caller waits again,
+    rather than being told the conversation is over (goodbye without an operator)."""
+    service = await env.start()
+    left_over(env.ari, "chan-5", "PJSIP/trunk-00000005")
+    left_over(env.ari, "leg-call-5-o1", "PJSIP/2101-00000001")  # answered, in the app, not bridged
+    env.ari.bridges_by_id["leg-call-5-bridge"] = Bridge("leg-call-5-bridge", channels=("chan-5",))
+    env.ari.bridges_by_id["leg-call-6-bridge"] = Bridge("leg-call-6-bridge", channels=())
+    await env.runtime.reconcile({"chan-5", "leg-call-5-o1"})
+    assert service.dispatcher.ended_while_away == set()
+    assert env.hangups() == ["leg-call-5-o1"]
+    destroyed = sorted(args[0] for args, _ in env.ari.calls_to("bridges.destroy"))
+    assert destroyed == ["leg-call-5-bridge", "leg-call-6-bridge"]
+
+
 async def test_reconcile_with_channels_unreadable_does_nothing(env: Env) -> None:
     await env.start()
     env.ari.fail("channels.list", AriError(500, "GET", "/channels", "x"))
@@ -359,3 +401,36 @@ def test_restored_statuses_skip_unknown_states() -> None:
         "call-1",
     )
     assert status.registered is False
+
+
+async def test_an_operator_whose_leg_asterisk_lost_is_offered_the_next_call(env: Env) -> None:
+    """Asterisk restarted while 2101 talked with call-1: no ChannelDestroyed ever comes for that leg.
+    The reconcile at the reconnection ends it, so 2101 is not held "reserved elsewhere" for good."""
+    from datetime import UTC, datetime
+
+    from ivr.calls.ports import QueueRequest
+
+    service = await env.start()
+    service.registered("2101", True)  # auto-login: the only operator available
+    posted: list[object] = []
+
+    def queue(call_id: str) -> None:
+        request = QueueRequest(call_id, f"chan-{call_id}", "orders", 0, "en", datetime.now(UTC), 300.0)
+        service.enter(request, posted.append)
+
+    queue("call-1")
+    await until(lambda: "leg-call-1-o1" in service.dispatcher.by_channel)
+    service.on_leg_event(event("StasisStart", channel=chan_json("leg-call-1-o1"), args=["leg:agent:call-1"]))
+    await until(lambda: "call-1" in service.dispatcher.conversations)  # talking
+    env.ari.channels_by_id.clear()  # Asterisk restarted: the leg is gone, nothing said so
+    await env.runtime.reconcile(set())
+    service.leave("call-1", "Asterisk restarted")
+    await until(lambda: service.distributor.agent("2101").state == AgentState.WRAP_UP)
+    service.set_agent_state("2101", "available", None)  # ends the wrap-up (*25)
+
+    queue("call-2")
+    await until(lambda: "leg-call-2-o1" in service.dispatcher.by_channel)
+    assert [k["channel_id"] for _, k in env.ari.calls_to("channels.originate")] == [
+        "leg-call-1-o1",
+        "leg-call-2-o1",
+    ]

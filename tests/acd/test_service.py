@@ -12,6 +12,7 @@ import pytest
 
 from acd.agents import AgentState, AgentStatus, TransitionNotAllowed
 from acd.distributor import UnknownAgent, UnknownCall, UnknownQueue
+from acd.events import Tick
 from acd.service import AcdService, AcdSettings
 from ivr.calls.legs import LegRegistry
 from ivr.calls.ports import QueueRequest
@@ -324,3 +325,22 @@ async def test_requeue_to_a_queue_nobody_staffs_sends_the_caller_on(env: Env) ->
     env.service.requeue("call-1", "returns")
     await until(lambda: len(env.posts) == 3)
     assert env.posts[1:] == [fe.BackInQueue("returns"), fe.QueueDone("returns", "no_agents")]
+
+
+async def test_an_agent_who_hangs_up_as_it_answers_leaves_the_caller_waiting_not_stuck(env: Env) -> None:
+    """The answer and the hang-up of the agent's leg reach the ACD before it acts on the answer (a slow
+    controller): the caller is not left "connected" to nobody; the offer is recorded as failed."""
+    await ringing(env)
+    env.leg_event("Dial", peer=chan_json(LEG), dialstatus="RINGING", timestamp="2026-01-05T03:00:04.000Z")
+    await until(lambda: env.store.named("offer_started"))
+    env.leg_event("StasisStart", channel=chan_json(LEG), args=["leg:agent:call-1"])
+    env.leg_event("ChannelDestroyed", channel=chan_json(LEG), cause=16)
+    await until(lambda: env.store.named("offer_ended"))
+    [(ended, _)] = env.store.named("offer_ended")
+    assert (ended[0], ended[1], ended[3]) == ("call-1", "2101", "failed:agent hung up")
+    assert env.state() == AgentState.AVAILABLE
+    assert env.ari.ops("bridges.") == [] and env.posts == []
+    env.clock.advance(15.1)  # the agent gets the same caller again only after the ring timeout
+    env.service.report(Tick())
+    await until(lambda: len(env.originated()) == 2)
+    assert env.originated()[1] == "leg-call-1-o2"

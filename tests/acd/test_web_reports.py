@@ -145,3 +145,17 @@ async def test_export_is_an_attachment_and_injection_safe(client: Client) -> Non
 async def test_export_filtered_by_agent(client: Client) -> None:
     text = await (await client.get("/api/report/export.csv?agent=2101")).text()
     assert [line.split(",")[0] for line in text.strip().split("\r\n")] == ["id", "c1"]
+
+
+async def test_export_of_an_open_period_is_streamed_in_chunks(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by tests/integration/test_api_fuzz.py: ``GET /api/report/export.csv`` without ``since``
+    and ``until`` built the whole history as one body. Now it is written a few lines at a time."""
+    monkeypatch.setattr("acd.web_reports.EXPORT_CHUNK", 1)  # one line per chunk: the seams show
+    resp = await client.get("/api/report/export.csv")
+    assert resp.status == 200
+    assert resp.headers["Transfer-Encoding"] == "chunked" and "Content-Length" not in resp.headers
+    rows = list(csv.reader(io.StringIO(await resp.text())))
+    assert [row[0] for row in rows] == ["id", "c1", "c2"]
+    assert rows[1][2] == "'=cmd|' /C calc'!A0"

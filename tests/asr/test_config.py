@@ -52,3 +52,24 @@ def test_auto_takes_whisper_when_its_model_is_there() -> None:
 def test_unknown_engine_is_an_error() -> None:
     with pytest.raises(AsrConfigError, match="IVR_ASR_ENGINE"):
         AsrConfig.from_env({"IVR_ASR_ENGINE": "kaldi"})
+
+
+def test_recognition_timeout_setting() -> None:
+    assert AsrConfig.from_env({}).timeout_s == 10.0
+    assert AsrConfig.from_env({"IVR_ASR_TIMEOUT_S": "2.5"}).timeout_s == 2.5
+    for bad in ("soon", "0", "-1", "601"):
+        with pytest.raises(AsrConfigError, match="IVR_ASR_TIMEOUT_S"):
+            AsrConfig.from_env({"IVR_ASR_TIMEOUT_S": bad})
+
+
+def test_the_test_fault_engine_needs_the_testing_switch() -> None:
+    assert AsrConfig.from_env({}).test_faults == ()
+    with pytest.raises(AsrConfigError, match="for tests only"):
+        AsrConfig.from_env({"IVR_ASR_TEST_FAULT": "hang"})
+    testing = {"IVR_TESTING": "1"}
+    assert AsrConfig.from_env({**testing, "IVR_ASR_TEST_FAULT": "raise, hang"}).test_faults == (
+        "raise",
+        "hang",
+    )
+    with pytest.raises(AsrConfigError, match="raise or hang"):
+        AsrConfig.from_env({**testing, "IVR_ASR_TEST_FAULT": "explode"})

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -182,3 +184,118 @@ async def test_pending_counts_recognitions_in_flight() -> None:
         assert p.pending == 0
     finally:
         p.close()
+
+
+# --- faults: an engine that raises or hangs costs one utterance, never the pool ------------------
+
+
+class Misbehaving:
+    """Hears "yes" — except for the word "boom" (raises) and "hang" (blocks until ``release``)."""
+
+    kind = "misbehaving"
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.threads: set[str] = set()
+
+    def warm_up(self) -> None:
+        pass
+
+    def recognize(self, samples: object, words: Sequence[str], lang: str) -> Recognition | None:
+        self.threads.add(threading.current_thread().name)
+        if "boom" in words:
+            raise ValueError("decoder exploded")
+        if "hang" in words:
+            self.release.wait(30)
+            return None
+        return ("yes", 0.9)
+
+
+AUDIO = np.zeros(160, dtype=np.int16)
+
+
+async def until(condition: Callable[[], bool], limit: float = 10.0) -> None:
+    async with asyncio.timeout(limit):
+        while not condition():  # noqa: ASYNC110 - polling plain attributes
+            await asyncio.sleep(0.01)
+
+
+async def test_an_engine_that_raises_fails_that_utterance_only() -> None:
+    p = pool.RecognizerPool({"en": Misbehaving()}, workers=1, timeout_s=5)
+    try:
+        with pytest.raises(pool.RecognitionFailed) as failed:
+            await p.recognize("en", AUDIO, ("boom",))
+        assert failed.value.reason == "error"
+        assert "ValueError: decoder exploded" in str(failed.value) and "test_pool.py" in str(failed.value)
+        assert await p.recognize("en", AUDIO, ("yes",)) == ("yes", 0.9)  # the same worker serves on
+        assert (p.errors, p.timeouts, p.replaced, p.hung, p.pending) == (1, 0, 0, 0, 0)
+    finally:
+        p.close()
+
+
+async def test_a_hung_recognition_times_out_and_a_fresh_worker_serves_the_other_calls() -> None:
+    engine = Misbehaving()
+    p = pool.RecognizerPool({"en": engine}, workers=1, timeout_s=0.3)
+    try:
+        with pytest.raises(pool.RecognitionFailed) as failed:
+            await p.recognize("en", AUDIO, ("hang",))
+        assert failed.value.reason == "timeout"
+        assert "asr-1 written off, asr-2 started" in str(failed.value)
+        assert (p.timeouts, p.replaced, p.hung) == (1, 1, 1)
+        # One worker, and it is hung: only the replacement can answer these.
+        results = await asyncio.gather(*(p.recognize("en", AUDIO, ("yes",)) for _ in range(3)))
+        assert results == [("yes", 0.9)] * 3
+        assert engine.threads == {"asr-1", "asr-2"}
+        engine.release.set()  # the hung decode returns at last: that thread leaves, nobody waits for it
+        await until(lambda: p.hung == 0)
+        assert await p.recognize("en", AUDIO, ("yes",)) == ("yes", 0.9)
+        assert [t.name for t in threading.enumerate() if t.name.startswith("asr-")] == ["asr-2"]
+    finally:
+        engine.release.set()
+        p.close()
+
+
+async def test_hung_threads_are_bounded_and_waiting_utterances_time_out(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    engine = Misbehaving()
+    p = pool.RecognizerPool({"en": engine}, workers=1, timeout_s=0.2, max_hung=1)
+    try:
+        for _ in range(2):
+            with pytest.raises(pool.RecognitionFailed):
+                await p.recognize("en", AUDIO, ("hang",))
+        assert (p.replaced, p.hung) == (1, 2)  # the second hung worker was not replaced
+        with pytest.raises(pool.RecognitionFailed) as failed:
+            await p.recognize("en", AUDIO, ("yes",))  # no worker left: it waits, then times out
+        assert "no free worker" in str(failed.value)
+        limit = [r for r in caplog.records if "no more are started" in r.getMessage()]
+        assert len(limit) == 1 and limit[0].levelname == "ERROR"
+        engine.release.set()
+        await until(lambda: p.hung == 0)
+    finally:
+        engine.release.set()
+        p.close()
+
+
+async def test_an_utterance_whose_call_went_away_is_never_decoded() -> None:
+    engine = Misbehaving()
+    p = pool.RecognizerPool({"en": engine}, workers=1, timeout_s=10)
+    try:
+        busy = asyncio.ensure_future(p.recognize("en", AUDIO, ("hang",)))
+        await until(lambda: bool(engine.threads))
+        waiting = asyncio.ensure_future(p.recognize("en", AUDIO, ("boom",)))
+        await asyncio.sleep(0.05)
+        waiting.cancel()  # the call ended while its utterance waited for a worker
+        await asyncio.gather(waiting, return_exceptions=True)
+        engine.release.set()
+        assert await busy is None
+        assert await p.recognize("en", AUDIO, ("yes",)) == ("yes", 0.9)
+        assert p.errors == 0  # "boom" never ran
+    finally:
+        engine.release.set()
+        p.close()
+
+
+def test_the_test_fault_engine_replaces_every_engine(whisper_dir: Path) -> None:
+    engines = pool.build_engines(AsrConfig(whisper_model=whisper_dir, test_faults=("raise", "hang")))
+    assert {lang: getattr(e, "kind", "?") for lang, e in engines.items()} == {"en": "faulty", "ja": "faulty"}

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ivr.ari.errors import AriNotFound
+from ivr.ari.errors import AriNotFound, AriUnprocessable
 from ivr.ari.models import Channel
 from ivr.asr.config import AsrConfig
 from ivr.asr.engines import Recognition
@@ -201,11 +201,11 @@ async def test_speech_legs_are_owned_and_losing_one_turns_speech_off() -> None:
     ari = StubAri()
     legs = LegRegistry()
     service = SpeechService(
-        ari=ari,
+        ari=ari,  # type: ignore[arg-type]
         app="ivr",
         config=AsrConfig(workers=1),
         engines={"en": FakeRecognizer()},
-        legs=legs,  # type: ignore[arg-type]
+        legs=legs,
     )
     await service.start()
     delivered: list[object] = []
@@ -224,6 +224,67 @@ async def test_speech_legs_are_owned_and_losing_one_turns_speech_off() -> None:
         for _ in range(20):
             await asyncio.sleep(0)
         assert legs.owner(snoop_id) is None
+    finally:
+        await listener.aclose()
+        await service.close()
+
+
+class LateStasisAri(StubAri):
+    """Asterisk's answer to /snoop and /externalMedia comes before the legs entered the app: the bridge
+    refuses them (422 "Channel not in Stasis application") ``refusals`` times."""
+
+    def __init__(self, refusals: int) -> None:
+        super().__init__()
+        self.refusals = refusals
+        add = self.bridges.add_channel
+
+        async def add_channel(id: str, channels: list[str]) -> None:
+            if self.refusals > 0:
+                self.refusals -= 1
+                self.log.append(("refused", channels))
+                raise AriUnprocessable(
+                    422, "POST", f"/bridges/{id}/addChannel", "Channel not in Stasis application"
+                )
+            await add(id, channels)
+
+        self.bridges.add_channel = add_channel  # type: ignore[method-assign]
+
+
+async def _listener_on(ari: StubAri) -> tuple[SpeechService, Any]:
+    service = SpeechService(
+        ari=ari,  # type: ignore[arg-type]
+        app="ivr",
+        config=AsrConfig(workers=1),
+        engines={"en": FakeRecognizer()},
+        vad="energy",
+    )
+    await service.start()
+    return service, service.listener("call3", "chan3", Posted())
+
+
+async def test_legs_not_yet_in_the_app_are_bridged_once_they_are() -> None:
+    ari = LateStasisAri(refusals=3)
+    service, listener = await _listener_on(ari)
+    try:
+        await listener.listen("en", ("operator",))
+        assert listener.legs_up
+        kinds = [k for k, _ in ari.log]
+        assert kinds.count("refused") == 3 and kinds.count("add_channel") == 1
+        assert "hangup" not in kinds
+    finally:
+        await listener.aclose()
+        await service.close()
+
+
+async def test_legs_that_never_enter_the_app_leave_the_call_on_keys(monkeypatch: Any) -> None:
+    monkeypatch.setattr("ivr.calls.speech.STASIS_ENTRY_WAIT_S", 0.2)
+    ari = LateStasisAri(refusals=1000)
+    service, listener = await _listener_on(ari)
+    try:
+        await listener.listen("en", ("operator",))
+        assert not listener.legs_up
+        kinds = [k for k, _ in ari.log]
+        assert 2 <= kinds.count("refused") < 20 and kinds.count("hangup") == 2 and "destroy" in kinds
     finally:
         await listener.aclose()
         await service.close()

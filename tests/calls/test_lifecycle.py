@@ -4,7 +4,7 @@ from datetime import datetime
 
 import pytest
 
-from ivr.calls.lifecycle import CallLife, cause_text, start_adopted, start_new
+from ivr.calls.lifecycle import CallLife, Ending, cause_text, start_adopted, start_new
 from tests.calls.harness import Flows, Open, flow
 
 SHOP = flow("name: shop\nentry: a\nnodes:\n  a: {type: say, prompt: hi, next: b}\n  b: {type: hangup}\n")
@@ -101,3 +101,30 @@ def test_adopted_waiting_caller_keeps_its_queue_and_arrival() -> None:
     start = start_adopted(flows(), "0120", Open("old", "shop", "a", "orders", at), "n1")
     assert start.queued == ("orders", at)
     assert start_adopted(flows(), "0120", Open("old", "shop", "a"), "n1").queued is None
+
+
+def test_a_channel_missing_after_a_reported_hangup_is_the_end() -> None:
+    life = CallLife()
+    life.hangup_reported("caller hung up (16 Normal Clearing)", destroyed=False)
+    life.channel_missing()
+    assert life.should_end()
+    assert life.ending(flow_finished=False, flow_outcome=None) == Ending(
+        "abandoned", "caller hung up (16 Normal Clearing)"
+    )
+
+
+def test_a_channel_missing_without_a_hangup_waits_for_the_reason() -> None:
+    life = CallLife()
+    life.channel_missing()
+    assert not life.should_end()  # the StasisEnd, or the resync's verdict, is on its way
+    assert not life.accepts_flow_events()
+    life.gone_at_resync("Asterisk restarted")
+    assert life.should_end()
+    assert life.ending(flow_finished=False, flow_outcome=None) == Ending("abandoned", "Asterisk restarted")
+
+
+def test_gone_at_resync_without_a_known_reason_is_a_caller_hangup() -> None:
+    life = CallLife()
+    life.gone_at_resync(None)
+    assert life.should_end()
+    assert life.ending(flow_finished=False, flow_outcome=None) == Ending("abandoned", "caller hung up")

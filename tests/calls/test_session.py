@@ -114,12 +114,34 @@ async def test_caller_hangup_is_an_abandon_with_the_q850_cause(echo: Harness) ->
 
 
 async def test_caller_channel_gone_ends_the_session(echo: Harness) -> None:
+    """A 404 on the caller's channel with no hangup reported yet: the call waits for the reason (here
+    the StasisEnd of a caller who hung up, still on its way) and moves the caller on no further."""
     h = echo
     h.ari.fail("channels.play", not_found())
     finish_play(h)
+    await h.until(lambda: len(h.ari.calls_to("channels.play")) == 2)
+    await h.settle()
+    assert h.ended() is None
+    dtmf(h, "12#")  # keys pressed meanwhile are not taken by the flow (no read-back played)
+    h.session.deliver(event("StasisEnd", channel=chan_json("caller-1")))  # type: ignore[union-attr]
     await h.until(lambda: h.ended() is not None)
     assert h.ended() == ("abandoned", "caller hung up")
+    assert len(h.ari.calls_to("channels.play")) == 2
     assert h.task is not None and h.task.done()
+
+
+async def test_a_channel_gone_because_asterisk_restarted_is_recorded_so(echo: Harness) -> None:
+    """The race of an Asterisk restart: the next command reaches the new Asterisk (404) before the
+    resync; the resync's verdict, not "caller hung up", is the call's end cause."""
+    h = echo
+    h.ari.fail("channels.play", not_found())
+    finish_play(h)
+    await h.until(lambda: len(h.ari.calls_to("channels.play")) == 2)
+    await h.settle()
+    assert h.ended() is None
+    h.session.gone("Asterisk restarted")  # type: ignore[union-attr]
+    await h.until(lambda: h.ended() is not None)
+    assert h.ended() == ("abandoned", "Asterisk restarted")
 
 
 async def test_a_failing_playback_continues_the_flow(echo: Harness) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pytest
 
 from ivr.ari.models import Channel
 from ivr.asr.config import AsrConfig
@@ -136,3 +137,61 @@ async def test_full_pool_sends_the_listening_node_back_to_keys_never_silence() -
 
 def _dtmf(key: str) -> Any:
     return event("ChannelDtmfReceived", digit=key, duration_ms=100, channel=chan_json("caller-1"))
+
+
+class BrokenRecognizer:
+    """Raises for every utterance, or (``hang``) blocks its thread until released."""
+
+    def __init__(self, hang: bool) -> None:
+        self.hang = hang
+        self.release = threading.Event()
+        self.calls = 0
+
+    def warm_up(self) -> None:
+        pass
+
+    def recognize(
+        self, samples16k: npt.NDArray[np.int16], words: Sequence[str], lang: str
+    ) -> Recognition | None:
+        self.calls += 1
+        if self.hang:
+            self.release.wait(30)
+            return None
+        raise RuntimeError("decoder crashed")
+
+
+@pytest.mark.parametrize("hang", [False, True], ids=["raises", "hangs"])
+async def test_a_failing_or_hung_recogniser_sends_the_node_back_to_keys(
+    hang: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = BrokenRecognizer(hang)
+    h = Harness(flow(ORDER))
+    h.ari = SpeechAri()
+    service = SpeechService(
+        ari=h.ari,  # type: ignore[arg-type]
+        app="ivr",
+        config=AsrConfig(workers=1, timeout_s=0.3),
+        engines={"en": engine},
+        vad="energy",
+    )
+    h.speech = service
+    await service.start()
+    assert service.pool is not None
+    try:
+        await h.start()
+        await h.until(lambda: "bridges.add_channel" in h.ari.ops())  # the node listens
+        speak(service, 0)
+        await h.until(lambda: service.keys_only_fallbacks == 1)
+        await h.until(lambda: len(plays(h)) == 2)  # asked again at once, for keys
+        assert engine.calls == 1
+        pool = service.pool
+        assert (pool.errors, pool.timeouts, pool.replaced) == ((0, 1, 1) if hang else (1, 0, 0))
+        lines = [r.getMessage() for r in caplog.records if "falls back to keys" in r.getMessage()]
+        assert len(lines) == 1 and ("written off" in lines[0] if hang else "decoder crashed" in lines[0])
+        for key in "4271#":
+            h.session.deliver(_dtmf(key))  # type: ignore[union-attr]
+        await h.until(lambda: h.path()[-1:] == ["done"])
+    finally:
+        engine.release.set()
+        await h.close()
+        await service.close()

@@ -48,5 +48,6 @@ def test_image_renderer_writes_config_with_a_password_placeholder(tmp_path: Path
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert "password = __IVR_ARI_PASSWORD__" in (tmp_path / "ari.conf").read_text()
+    ari = (tmp_path / "ari.conf").read_text()
+    assert "password = __IVR_ARI_PASSWORD_HASH__" in ari and "password_format = crypt" in ari
     assert "bind = 0.0.0.0:5060" in (tmp_path / "pjsip.conf").read_text()

@@ -38,3 +38,10 @@ def test_broken_file_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "secrets.json").write_text("{nope")
     with pytest.raises(PbxError, match="not valid JSON"):
         load_or_create_ari_password(tmp_path)
+
+
+def test_a_new_data_dir_is_private(tmp_path: Path) -> None:
+    data = tmp_path / "var"
+    load_or_create_ari_password(data)
+    assert data.stat().st_mode & 0o777 == 0o700
+    assert (data / "secrets.json").stat().st_mode & 0o777 == 0o600

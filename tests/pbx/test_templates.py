@@ -13,6 +13,7 @@ VALUES = {
     "ari_port": 8099,
     "ari_user": "ivr",
     "ari_password": "s3cret-pw",
+    "ari_password_hash": "$6$saltsalt$hashedhash",
     "app": "ivr-app",
     "rtp_start": 30000,
     "rtp_end": 30199,
@@ -59,7 +60,8 @@ def test_every_template_renders_without_leftover_placeholders(rendered: dict[str
         "musiconhold.conf",
     } <= set(rendered)
     for name, text in rendered.items():
-        # only Asterisk's own ${VAR} and $[expr] may remain
+        # only Asterisk's own ${VAR} and $[expr] may remain (and the crypt hash's own '$'s)
+        text = text.replace(str(VALUES["ari_password_hash"]), "")
         assert not re.search(r"\$(?![{\[])", text), name
 
 
@@ -67,7 +69,9 @@ def test_ports_user_and_app_land_where_asterisk_reads_them(rendered: dict[str, s
     http = dict(sections(rendered["http.conf"]))["general"]
     assert http["bindaddr"] == ["127.0.0.1"] and http["bindport"] == ["8099"]
     ari = dict(sections(rendered["ari.conf"]))
-    assert ari["ivr"]["password"] == ["s3cret-pw"] and ari["ivr"]["type"] == ["user"]
+    assert ari["ivr"]["password"] == ["$6$saltsalt$hashedhash"] and ari["ivr"]["type"] == ["user"]
+    assert ari["ivr"]["password_format"] == ["crypt"]
+    assert all("s3cret-pw" not in text for text in rendered.values())  # only the hash is written
     rtp = dict(sections(rendered["rtp.conf"]))["general"]
     assert rtp["rtpstart"] == ["30000"] and rtp["rtpend"] == ["30199"]
     dirs = dict(sections(rendered["asterisk.conf"]))["directories"]
@@ -78,7 +82,7 @@ def test_ports_user_and_app_land_where_asterisk_reads_them(rendered: dict[str, s
 def test_pjsip_has_a_loopback_trunk_and_no_anonymous_endpoint(rendered: dict[str, str]) -> None:
     pjsip = sections(rendered["pjsip.conf"])
     glob = next(body for name, body in pjsip if name == "global")
-    assert glob["endpoint_identifier_order"] == ["username,ip,anonymous"]
+    assert glob["endpoint_identifier_order"] == ["username,ip"]  # nothing answers as anonymous
     transport = next(body for name, body in pjsip if name == "transport-udp")
     assert transport["bind"] == ["127.0.0.1:5099"]
     endpoint = next(body for name, body in pjsip if body.get("type") == ["endpoint"])
@@ -144,3 +148,9 @@ def test_write_rendered_is_private(tmp_path: Path) -> None:
 
 def test_template_dir_is_the_repository_folder() -> None:
     assert TEMPLATE_DIR.name == "asterisk_conf" and (TEMPLATE_DIR / "pjsip.conf").is_file()
+
+
+def test_security_events_have_their_own_log(rendered: dict[str, str]) -> None:
+    logfiles = dict(sections(rendered["logger.conf"]))["logfiles"]
+    assert logfiles["security.log"] == ["security"]
+    assert "res_security_log.so" in dict(sections(rendered["modules.conf"]))["modules"]["load"]

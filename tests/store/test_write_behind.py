@@ -232,3 +232,27 @@ async def test_keeps_retrying_through_a_long_outage() -> None:
     assert fake.attempts == 26
     assert recorder.dropped == 0 and recorder.healthy
     await recorder.close()
+
+
+async def test_a_full_queue_drops_new_writes_with_one_log_line_and_a_count(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = FlakyStore(default_db_url(tmp_path))
+    await store.open()
+    store.down = True
+    caplog.set_level(logging.INFO, logger="ivr.store.write_behind")
+    recorder = CallRecorder(store, max_pending=50, min_backoff_s=0.01, max_backoff_s=0.02)
+    accepted = [recorder.submit(node("c1", f"n{i}", i)) for i in range(1000)]  # never raises, never blocks
+    assert accepted.count(True) == 50 and accepted[:50] == [True] * 50
+    assert recorder.pending == 50  # memory bounded by max_pending, whatever the load
+    assert recorder.dropped == 950
+    full = [r for r in caplog.records if "queue full" in r.getMessage()]
+    assert len(full) == 1 and full[0].levelname == "ERROR" and "50 pending" in full[0].getMessage()
+    store.down = False
+    assert await recorder.flush(10)
+    again = [r.getMessage() for r in caplog.records if "room again" in r.getMessage()]
+    assert again == ["call recorder queue has room again after dropping 950 writes"]
+    call = await store.get_call("c1")
+    assert call is not None and call["path"] == [f"n{i}" for i in range(50)]
+    await recorder.close()
+    await store.close()

@@ -223,6 +223,22 @@ async def test_versions_diff_and_rollback(api: Client, registry: FlowRegistry) -
     await _json(await api.post("/api/flows/site/rollback", json={"version": "1"}, headers=AUTH), 422)
 
 
+async def test_out_of_range_version_numbers_are_no_version(api: Client) -> None:
+    """Found by tests/integration/test_api_fuzz.py: a rollback to version 10**20 overflowed SQLite's
+    integer and answered 503 "store unavailable"; ``/versions/²`` (a digit to ``str.isdigit``, not to
+    ``int``) answered 500."""
+    await _json(await api.put("/api/flows/site", json={"source": site_flow("Two")}, headers=AUTH))
+    for huge in (10**20, 2**63, 1_000_000_000):
+        body = await _json(
+            await api.post("/api/flows/site/rollback", json={"version": huge}, headers=AUTH), 422
+        )
+        assert "version" in body["error"]
+    await _json(await api.post("/api/flows/site/rollback", json={"version": 999_999_999}, headers=AUTH), 404)
+    for raw in ("%C2%B2", "%D9%A3", "1" * 5000, "99999999999999999999"):
+        await _json(await api.get(f"/api/flows/site/versions/{raw}", headers=AUTH), 404)
+    await _json(await api.get("/api/flows/site/versions/1", headers=AUTH))  # a real version still answers
+
+
 async def test_graph_is_svg_of_the_live_version_and_cached(api: Client, site: SiteFlows) -> None:
     resp = await api.get("/api/flows/echo/graph.svg", headers=AUTH)
     assert resp.status == 200

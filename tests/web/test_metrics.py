@@ -50,6 +50,10 @@ class Pool:
     dropped: int = 3
     pending: int = 0
     workers: int = 2
+    errors: int = 0
+    timeouts: int = 0
+    replaced: int = 0
+    hung: int = 0
 
 
 @dataclass
@@ -65,6 +69,7 @@ class Recorder:
     pending: int = 0
     healthy: bool = True
     dropped: int = 0
+    max_pending: int = 100_000
 
 
 class TodaySource:
@@ -281,6 +286,7 @@ async def test_a_failing_source_is_skipped_not_fatal(sources: Sources) -> None:
         await client.close()
     assert value(samples, "ivr_metrics_source_ok", source="queues") == 0
     assert value(samples, "ivr_recorder_pending_writes") == 4
+    assert value(samples, "ivr_recorder_pending_limit") == 100_000
 
 
 async def test_asr_pool_use(client: Client, sources: Sources) -> None:
@@ -294,6 +300,15 @@ async def test_asr_pool_use(client: Client, sources: Sources) -> None:
     assert value(samples, "ivr_asr_dropped_total") == 2
     assert value(samples, "ivr_asr_rtp_rejected_total", reason="unknown_source") == 5
     assert value(samples, "ivr_asr_keys_only_fallbacks_total") == 4
+
+
+async def test_asr_worker_faults(client: Client, sources: Sources) -> None:
+    sources.speech.pool = Pool(errors=2, timeouts=3, replaced=1, hung=1)
+    samples = await scrape(client)
+    assert value(samples, "ivr_asr_failures_total", reason="error") == 2
+    assert value(samples, "ivr_asr_failures_total", reason="timeout") == 3
+    assert value(samples, "ivr_asr_workers_replaced_total") == 1
+    assert value(samples, "ivr_asr_workers_hung") == 1
 
 
 async def test_absent_sources_leave_their_metrics_out() -> None:

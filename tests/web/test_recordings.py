@@ -103,6 +103,17 @@ async def test_recordings_are_not_reachable_by_guessing(setup: Any, store: CallS
     assert (await client.get(f"/api/recordings/{rec_id}", headers=AUTH)).status == 404
 
 
+async def test_digits_that_are_not_ascii_are_no_recording_id(setup: Any) -> None:
+    """Found by tests/integration/test_api_fuzz.py: ``/api/recordings/²`` (a digit to ``str.isdigit``,
+    not to ``int``) answered 500."""
+    client, _, rec_id, _ = setup
+    for raw in ("%C2%B2", "%D9%A3", "1" * 19, "1" * 5000):
+        resp = await client.get(f"/api/recordings/{raw}", headers=AUTH)
+        assert resp.status == 404, raw
+        assert (await resp.json())["error"] == "recording not found"
+    assert (await client.get(f"/api/recordings/{rec_id}", headers=AUTH)).status == 200
+
+
 async def test_a_row_pointing_outside_the_recordings_dir_is_not_served(setup: Any, store: CallStore) -> None:
     client, _, _, _ = setup
     await store.call_started("c2", "ch2", "03", "", "100", "shop", T0)

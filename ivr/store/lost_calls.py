@@ -1,0 +1,101 @@
+"""Records the controller could not finish itself: calls whose channel went while no controller ran
+(closed at the next connection) and calls that took the dialplan fallback (imported from Asterisk's CDR).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_, select, update
+
+from ivr.store.call_records import OpenCall
+from ivr.store.database import Database
+from ivr.store.models import CallRow, OfferRow
+from ivr.store.timeutil import to_utc
+
+
+class LostCalls(Database):
+    async def open_calls(self, limit: int = 10_000) -> list[OpenCall]:
+        """Calls on a channel that have not ended, oldest first (``last_node`` is not filled in)."""
+        async with self._session() as session:
+            stmt = (
+                select(CallRow)
+                .where(CallRow.ended_at.is_(None), CallRow.channel_id.is_not(None))
+                .order_by(CallRow.started_at, CallRow.id)
+                .limit(limit)
+            )
+            return [
+                OpenCall(
+                    id=call.id,
+                    channel_id=call.channel_id or "",
+                    flow=call.flow,
+                    last_node=None,
+                    started_at=call.started_at,
+                    answered_at=call.answered_at,
+                    caller_number=call.caller_number,
+                    caller_name=call.caller_name,
+                    dialed=call.dialed,
+                    queue=call.queue,
+                    queued_at=call.queued_at,
+                    agent=call.agent,
+                )
+                for call in (await session.execute(stmt)).scalars()
+            ]
+
+    async def close_lost_call(self, call_id: str, at: datetime, outcome: str, cause: str) -> bool:
+        """End a call that is still open, and its offers; False (nothing changed) if it has ended since."""
+        ended = to_utc(at)
+        async with self._tx() as session:
+            result = await session.execute(
+                update(CallRow)
+                .where(CallRow.id == call_id, CallRow.ended_at.is_(None))
+                .values(ended_at=ended, outcome=outcome, hangup_cause=cause[:128])
+            )
+            if getattr(result, "rowcount", 0) != 1:
+                return False
+            stmt = select(OfferRow).where(OfferRow.call_id == call_id, OfferRow.ended_at.is_(None))
+            for offer in (await session.execute(stmt)).scalars():
+                offer.ended_at = max(ended, offer.answered_at or offer.ring_started_at)
+                offer.outcome = "answered" if offer.answered_at is not None else "cancelled"
+            return True
+
+    async def import_fallback_call(
+        self,
+        *,
+        call_id: str,
+        channel_id: str,
+        caller_number: str | None,
+        caller_name: str | None,
+        started_at: datetime,
+        dialed: str | None = None,
+        answered_at: datetime | None,
+        ended_at: datetime,
+        outcome: str,
+        cause: str,
+    ) -> bool:
+        """A complete record for a call the controller never saw; False if the id or the channel already
+        has a record (imported before, or the controller did see it)."""
+        async with self._tx() as session:
+            seen = await session.execute(
+                select(CallRow.id)
+                .where(or_(CallRow.id == call_id, CallRow.channel_id == channel_id))
+                .limit(1)
+            )
+            if seen.scalar_one_or_none() is not None:
+                return False
+            session.add(
+                CallRow(
+                    id=call_id,
+                    channel_id=channel_id,
+                    caller_number=caller_number,
+                    caller_name=caller_name,
+                    dialed=dialed,
+                    started_at=to_utc(started_at),
+                    answered_at=None if answered_at is None else to_utc(answered_at),
+                    ended_at=to_utc(ended_at),
+                    outcome=outcome,
+                    hangup_cause=cause[:128],
+                )
+            )
+            await session.flush()
+            return True
