@@ -26,7 +26,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench.cpu import CpuProbe
+from bench.cpu import CpuProbe, quiet
 from bench.levels import (
     DEFAULT_LEVELS,
     QUICK_CALLS,
@@ -71,6 +71,12 @@ RECV_TIMEOUT_S = 30.0
 API_LIMIT = 500  # GET /api/calls returns at most this many calls
 DIALPLAN_READ = re.compile(r"bench-dialplan read (\S*)\s*$")
 FALLBACK_CALL_S = 9.0
+QUIET_CORES = 0.1
+QUIET_S = 3
+WARM_UP_LIMIT_S = 300.0
+"""A freshly started controller loads the recognisers and synthesises the shipped flows' prompts
+(cached across restarts) for a while: a level starts once its tree is quiet, so that warm-up is not
+charged to the level's calls (it is paid once per start, not per call)."""
 
 
 class BenchError(RuntimeError):
@@ -272,6 +278,27 @@ class Bench:
             )
         return result.elapsed_s
 
+    async def settle(self, echo: Callable[[str], None]) -> None:
+        """Wait until the controller (with its TTS and speech children) is idle, at most
+        ``WARM_UP_LIMIT_S``; a controller still busy then is benched as it is, and the output says so."""
+        controller = self.controllers.current
+        if controller is None or controller.proc is None:
+            return
+        probe = CpuProbe({"controller": controller.proc.pid})
+        history: list[float] = []
+        began = time.monotonic()
+        while not quiet(history, below=QUIET_CORES, seconds=QUIET_S):
+            if time.monotonic() - began > WARM_UP_LIMIT_S:
+                echo(
+                    f"  controller still busy after {WARM_UP_LIMIT_S:.0f} s "
+                    f"({history[-1]:.2f} cores); going on"
+                )
+                return
+            await asyncio.sleep(1.0)
+            history.append(probe.sample()["controller"])
+        if len(history) > QUIET_S:
+            echo(f"  controller warm-up took {len(history) - QUIET_S} s (speech models, prompt cache)")
+
     async def ramp(
         self, target: str, plans: Sequence[LevelPlan], echo: Callable[[str], None]
     ) -> list[LevelResult]:
@@ -279,6 +306,7 @@ class Bench:
         for plan in plans:
             if target == CONTROLLER:
                 await asyncio.to_thread(self.controllers.restart)
+                await self.settle(echo)
             echo(f"{target}: {plan.concurrency} concurrent, {plan.calls} calls at {plan.rate:g}/s …")
             result = await self.run_level(target, plan)
             results.append(result)

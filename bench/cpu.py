@@ -126,3 +126,9 @@ class CpuProbe:
         now = time.monotonic()
         wall, self._last = now - self._last, now
         return {name: cores(before[name], tree.total, wall) for name, tree in self._trees.items()}
+
+
+def quiet(history: list[float], *, below: float, seconds: int) -> bool:
+    """True when the last ``seconds`` one-second samples (cores) are all below ``below``: a process
+    that has finished its warm-up (models loaded, prompts synthesised) and waits for calls."""
+    return seconds > 0 and len(history) >= seconds and all(c < below for c in history[-seconds:])

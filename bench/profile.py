@@ -52,13 +52,31 @@ def frame_area(frame: str) -> str | None:
     return None
 
 
-def parse_line(line: str) -> tuple[list[str], int] | None:
-    """One raw line → (frames outermost first, without process frames; sample count), or None."""
+@dataclass(frozen=True)
+class Sample:
+    """One raw line: the sampled process (``pid:"command"``), the outermost process of its stack (the
+    profiled one), its frames outermost first, the count."""
+
+    process: str
+    root: str
+    frames: list[str]
+    count: int
+
+
+def parse_line(line: str) -> Sample | None:
+    """One raw line → `Sample`, or None for a line that is not one. With ``--subprocesses`` a child's
+    stack starts with its parent's process frame, then its own: the last one is the sampled process."""
     stack, _, count = line.rstrip("\n").rpartition(" ")
     if not stack or not count.isdigit():
         return None
-    frames = [f for f in stack.split(";") if f and not f.startswith("process ")]
-    return frames, int(count)
+    parts = stack.split(";")
+    processes = [f.removeprefix("process ") for f in parts if f.startswith("process ")]
+    frames = [f for f in parts if f and not f.startswith("process ")]
+    return Sample(processes[-1] if processes else "", processes[0] if processes else "", frames, int(count))
+
+
+def parse(lines: Sequence[str]) -> list[Sample]:
+    return [s for line in lines if (s := parse_line(line)) is not None]
 
 
 @dataclass(frozen=True)
@@ -68,34 +86,44 @@ class Share:
     percent: float
 
 
-def area_shares(lines: Sequence[str]) -> tuple[list[Share], int]:
+def _shares(counts: Counter[str]) -> tuple[list[Share], int]:
+    total = sum(counts.values())
+    return ([Share(a, n, 100.0 * n / total) for a, n in counts.most_common()] if total else []), total
+
+
+def process_shares(samples: Sequence[Sample]) -> tuple[list[Share], int]:
+    """Samples per process (the controller, its TTS workers…), largest first, and the total."""
+    counts: Counter[str] = Counter()
+    for sample in samples:
+        counts[sample.process] += sample.count
+    return _shares(counts)
+
+
+def root_samples(samples: Sequence[Sample]) -> list[Sample]:
+    """The samples of the profiled process itself, not of its children."""
+    return [s for s in samples if s.process == s.root]
+
+
+def area_shares(samples: Sequence[Sample]) -> tuple[list[Share], int]:
     """Samples per area (innermost known frame wins), largest first, and the total."""
     counts: Counter[str] = Counter()
-    for line in lines:
-        parsed = parse_line(line)
-        if parsed is None:
-            continue
-        frames, count = parsed
-        area = next((a for f in reversed(frames) if (a := frame_area(f)) is not None), OTHER)
-        counts[area] += count
-    total = sum(counts.values())
-    shares = [Share(a, n, 100.0 * n / total) for a, n in counts.most_common()] if total else []
-    return shares, total
+    for sample in samples:
+        area = next((a for f in reversed(sample.frames) if (a := frame_area(f)) is not None), OTHER)
+        counts[area] += sample.count
+    return _shares(counts)
 
 
-def top_frames(lines: Sequence[str], n: int = 10) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+def top_frames(samples: Sequence[Sample], n: int = 10) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
     """The ``n`` frames with most samples on top of the stack (self) and anywhere in it (cumulative,
     each frame counted once per sample)."""
     own: Counter[str] = Counter()
     cumulative: Counter[str] = Counter()
-    for line in lines:
-        parsed = parse_line(line)
-        if parsed is None or not parsed[0]:
+    for sample in samples:
+        if not sample.frames:
             continue
-        frames, count = parsed
-        own[_without_line(frames[-1])] += count
-        for frame in {_without_line(f) for f in frames}:
-            cumulative[frame] += count
+        own[_without_line(sample.frames[-1])] += sample.count
+        for frame in {_without_line(f) for f in sample.frames}:
+            cumulative[frame] += sample.count
     return own.most_common(n), cumulative.most_common(n)
 
 
@@ -106,13 +134,20 @@ def _without_line(frame: str) -> str:
 
 
 def area_table(lines: Sequence[str], *, top: int = 8) -> str:
-    """A plain-text summary: share per area, then the top self and cumulative frames."""
-    shares, total = area_shares(lines)
+    """A plain-text summary: share per process, then for the profiled process itself the share per
+    area and the top self and cumulative frames."""
+    samples = parse(lines)
+    processes, total = process_shares(samples)
     if not total:
         return "no samples"
-    out = [f"{total} samples"]
+    out = [f"{total} samples; by process:"]
+    out += [f"  {s.percent:5.1f} %  {s.area[:100]}" for s in processes]
+    mine = root_samples(samples)
+    shares, own_total = area_shares(mine)
+    out.append(f"the profiled process ({own_total} samples), by area:")
     out += [f"  {s.percent:5.1f} %  {s.area}" for s in shares]
-    own, cumulative = top_frames(lines, top)
+    own, cumulative = top_frames(mine, top)
+    total = own_total or 1
     out.append("  top self:")
     out += [f"    {100.0 * n / total:5.1f} %  {f}" for f, n in own]
     out.append("  top cumulative:")

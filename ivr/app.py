@@ -248,6 +248,7 @@ class Controller:
                 cdr=CdrTail(self._media.cdr_csv, s.data_dir / "cdr-import.json")
                 if self._media.cdr_csv is not None
                 else None,
+                flows=registry,
             )
             manager.before_adopt.insert(0, recovery.before_adopt)
             manager.gone_cause = recovery.gone_cause

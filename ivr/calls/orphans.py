@@ -4,8 +4,10 @@ At every (re)connection the controller compares the store's open calls of THIS A
 channels that are still there. A record whose channel is gone — and that no call in memory owns — is
 closed here:
 
-- outcome: the caller had been put through to an operator → ``completed``; waiting in a queue or
-  still in the flow → ``abandoned`` (the same rule the flow applies to a live call);
+- outcome: the caller had been put through to an operator → ``completed``; the last node recorded is
+  one that hangs up (the flow's goodbye: the IVR was ending the call when the kill took the rest of
+  the record) → that node's outcome (``completed`` when it names none), cause ``ivr hung up``; waiting
+  in a queue or still in the flow → ``abandoned`` (the same rule the flow applies to a live call);
 - cause: ``Asterisk restarted`` when the call began before the running Asterisk started, otherwise
   ``channel gone while the controller was away``;
 - ended_at: Asterisk's CDR end for that channel when known, else (restart) Asterisk's start time or
@@ -21,10 +23,14 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+from ivr.flows.model import Flow
+from ivr.flows.verbs.hangup import Hangup
 
 ASTERISK_RESTARTED = "Asterisk restarted"
 CONTROLLER_AWAY = "channel gone while the controller was away"
+IVR_HUNG_UP = "ivr hung up (record closed after a controller restart)"
 _BARE_UNIQUEID = re.compile(r"\d+\.\d+")
 
 
@@ -97,14 +103,17 @@ def belongs_to(channel_id: str, system_name: str | None) -> bool:
     return _BARE_UNIQUEID.fullmatch(channel_id) is not None
 
 
+_Record = TypeVar("_Record", bound=OpenRecord)
+
+
 def orphans(
-    open_calls: Iterable[OpenRecord],
+    open_calls: Iterable[_Record],
     *,
     system_name: str | None,
     live_channels: set[str],
     known_calls: set[str],
     seen_at: datetime,
-) -> list[OpenRecord]:
+) -> list[_Record]:
     """The open records to close: of this Asterisk, channel not live, no call in memory, and begun before
     the channels were listed (a call that arrived since is not judged on an older list)."""
     return [
@@ -117,10 +126,24 @@ def orphans(
     ]
 
 
+def hangup_outcome(flow: Flow | None, node: str | None) -> str | None:
+    """The outcome of a call whose last node entered is ``node``, when that node's verb ends the call
+    (``hangup``: its ``outcome``, else ``completed`` as a flow that finished); None for any other node."""
+    verb = flow.nodes.get(node) if flow is not None and node is not None else None
+    if not isinstance(verb, Hangup):
+        return None
+    return verb.outcome or "completed"
+
+
 def closure(
-    call: OpenRecord, *, asterisk_started_at: datetime | None, cdr_end: datetime | None, noticed_at: datetime
+    call: OpenRecord,
+    *,
+    asterisk_started_at: datetime | None,
+    cdr_end: datetime | None,
+    noticed_at: datetime,
+    ended_by_flow: str | None = None,
 ) -> Closure:
-    """How an orphaned record is closed."""
+    """How an orphaned record is closed; ``ended_by_flow`` is ``hangup_outcome`` of its last node."""
     was_restart = asterisk_started_at is not None and call.started_at < asterisk_started_at
     outcome = "completed" if call.agent else "abandoned"
     where = (
@@ -131,6 +154,8 @@ def closure(
         else "in the flow"
     )
     cause = f"{ASTERISK_RESTARTED if was_restart else CONTROLLER_AWAY} ({where})"
+    if ended_by_flow is not None and not call.agent and not was_restart:
+        outcome, cause = ended_by_flow, IVR_HUNG_UP
     if cdr_end is not None:
         ended_at = cdr_end
     elif was_restart and asterisk_started_at is not None:

@@ -26,16 +26,19 @@ from typing import Any, Protocol
 
 from ivr.calls.cdr import FallbackCall, end_times, fallback_call
 from ivr.calls.cdr_file import CdrPosition, CdrTail
+from ivr.calls.lifecycle import FlowSource
 from ivr.calls.orphans import (
     ASTERISK_RESTARTED,
     AsteriskFacts,
     Closure,
     asterisk_facts,
     closure,
+    hangup_outcome,
     orphans,
     restarted,
 )
 from ivr.calls.ports import QueuePort
+from ivr.flows.model import Flow
 from ivr.store import CallRecorder, CallStore, OpenCall, Write
 
 log = logging.getLogger(__name__)
@@ -62,8 +65,10 @@ class CallRecovery:
         queue: QueuePort | None = None,
         cdr: CdrTail | None = None,
         clock: Callable[[], datetime] = _utcnow,
+        flows: FlowSource | None = None,
     ) -> None:
         self._store = store
+        self._flows = flows
         self._recorder = recorder
         self._asterisk_info = asterisk_info
         self._known_calls = known_calls
@@ -187,6 +192,7 @@ class CallRecovery:
                 asterisk_started_at=facts.started_at,
                 cdr_end=self._ends.get(call.channel_id),
                 noticed_at=noticed,
+                ended_by_flow=hangup_outcome(self._flow(call.flow), call.last_node),
             )
             log.info(
                 "call %s on gone channel %s closed: %s, %s", call.id, call.channel_id, end.outcome, end.cause
@@ -194,6 +200,14 @@ class CallRecovery:
             self._recorder.submit(_close(call.id, end))
             if self._queue is not None:
                 self._queue.leave(call.id, end.cause)  # an operator restored as busy with it is freed
+
+    def _flow(self, name: str | None) -> Flow | None:
+        if self._flows is None or name is None:
+            return None
+        try:
+            return self._flows.get(name)
+        except Exception:  # a flow removed since the call began: its nodes are not known
+            return None
 
 
 def _import(call: FallbackCall) -> Write:

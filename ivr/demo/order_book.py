@@ -20,6 +20,8 @@ PAYMENTS = ("cash_on_delivery", "bank_transfer", "card")
 FIELDS = ("customer", "item", "quantity", "size", "colour", "payment", "card_last4", "card_expiry", "lang")
 FIRST_NUMBER = 8001
 MAX_QUANTITY = 99
+MAX_KEPT = 1000
+"""Orders the demo keeps (the oldest placed by phone go first): anyone may POST, memory stays bounded."""
 _LONG_DIGITS = re.compile(r"\d{7,}")
 """A run of digits longer than any field takes: a card number (or part of one) sent by mistake."""
 
@@ -90,7 +92,11 @@ def parse_order(body: Mapping[str, Any], today: date) -> OrderRequest:
         raise OrderRejected("item", "unknown item")
     item = ITEMS[number]
     quantity = _text(body, "quantity")
-    if quantity is None or not quantity.isdigit() or not 1 <= int(quantity) <= MAX_QUANTITY:
+    if (
+        quantity is None
+        or not re.fullmatch(r"[0-9]{1,2}", quantity)
+        or not 1 <= int(quantity) <= MAX_QUANTITY
+    ):
         raise OrderRejected("quantity", f"quantity must be a whole number from 1 to {MAX_QUANTITY}")
     payment = _text(body, "payment")
     if payment not in PAYMENTS:
@@ -116,7 +122,8 @@ def parse_order(body: Mapping[str, Any], today: date) -> OrderRequest:
 
 
 class OrderBook:
-    """Placed orders by number. A lock keeps numbering and the table consistent if threads share it."""
+    """Placed orders by number, the newest ``MAX_KEPT``. A lock keeps numbering and the table consistent if
+    threads share it."""
 
     def __init__(self, taken: Iterable[str] = ()) -> None:
         self._lock = threading.Lock()
@@ -148,6 +155,8 @@ class OrderBook:
                 "placed_at": at.isoformat(),
             }
             self._orders[number] = stored
+            while len(self._orders) > MAX_KEPT:
+                del self._orders[next(iter(self._orders))]
             return dict(stored)
 
     def get(self, number: str) -> dict[str, Any] | None:

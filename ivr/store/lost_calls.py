@@ -6,17 +6,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ivr.store.call_records import OpenCall
 from ivr.store.database import Database
-from ivr.store.models import CallRow, OfferRow
+from ivr.store.models import CallRow, OfferRow, PathRow
 from ivr.store.timeutil import to_utc
 
 
 class LostCalls(Database):
     async def open_calls(self, limit: int = 10_000) -> list[OpenCall]:
-        """Calls on a channel that have not ended, oldest first (``last_node`` is not filled in)."""
+        """Calls on a channel that have not ended, oldest first, with the last node each entered."""
         async with self._session() as session:
             stmt = (
                 select(CallRow)
@@ -24,12 +25,14 @@ class LostCalls(Database):
                 .order_by(CallRow.started_at, CallRow.id)
                 .limit(limit)
             )
+            calls = list((await session.execute(stmt)).scalars())
+            last_nodes = await _last_nodes(session, [call.id for call in calls])
             return [
                 OpenCall(
                     id=call.id,
                     channel_id=call.channel_id or "",
                     flow=call.flow,
-                    last_node=None,
+                    last_node=last_nodes.get(call.id),
                     started_at=call.started_at,
                     answered_at=call.answered_at,
                     caller_number=call.caller_number,
@@ -39,7 +42,7 @@ class LostCalls(Database):
                     queued_at=call.queued_at,
                     agent=call.agent,
                 )
-                for call in (await session.execute(stmt)).scalars()
+                for call in calls
             ]
 
     async def close_lost_call(self, call_id: str, at: datetime, outcome: str, cause: str) -> bool:
@@ -99,3 +102,14 @@ class LostCalls(Database):
             )
             await session.flush()
             return True
+
+
+async def _last_nodes(session: AsyncSession, call_ids: list[str]) -> dict[str, str]:
+    """Call id → the node it entered last (its newest path row), for the calls that have one."""
+    found: dict[str, str] = {}
+    for start in range(0, len(call_ids), 500):  # bounded IN lists
+        chunk = call_ids[start : start + 500]
+        newest = select(func.max(PathRow.id)).where(PathRow.call_id.in_(chunk)).group_by(PathRow.call_id)
+        rows = await session.execute(select(PathRow.call_id, PathRow.node_id).where(PathRow.id.in_(newest)))
+        found.update({call_id: node_id for call_id, node_id in rows})
+    return found

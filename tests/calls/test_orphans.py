@@ -1,9 +1,20 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from ivr.calls.orphans import AsteriskFacts, asterisk_facts, belongs_to, closure, orphans, restarted
+from ivr.calls.orphans import (
+    IVR_HUNG_UP,
+    AsteriskFacts,
+    asterisk_facts,
+    belongs_to,
+    closure,
+    hangup_outcome,
+    orphans,
+    restarted,
+)
+from ivr.flows.loader import SHIPPED_DIR, load_file
+from ivr.flows.verbs.hangup import Hangup
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -105,3 +116,43 @@ def test_an_end_before_the_start_is_clamped() -> None:
         Rec("a", "main-1.1"), asterisk_started_at=None, cdr_end=T0 - timedelta(hours=1), noticed_at=T0
     )
     assert end.ended_at == T0
+
+
+def test_only_a_node_that_hangs_up_ends_the_call_with_its_outcome() -> None:
+    echo, errors = load_file(SHIPPED_DIR / "echo.yaml")
+    assert echo is not None, errors
+    assert hangup_outcome(echo, "bye") == "completed"  # the goodbye names it
+    assert [hangup_outcome(echo, n) for n in ("hello", "digits", "readback", "gone", None)] == [None] * 5
+    assert hangup_outcome(None, "bye") is None  # flow unknown: nothing known of its nodes
+    nodes = {**echo.nodes, "quiet": Hangup("quiet", {}), "later": Hangup("later", {"outcome": "callback"})}
+    changed = replace(echo, nodes=nodes)
+    assert (hangup_outcome(changed, "quiet"), hangup_outcome(changed, "later")) == ("completed", "callback")
+
+
+def test_a_record_left_at_the_goodbye_is_closed_as_the_ivr_hanging_up() -> None:
+    """The kill took the record's end, not the call's: the IVR was hanging up after its goodbye."""
+    now = T0 + timedelta(minutes=1)
+    said_bye = closure(
+        Rec("a", "main-1.1"),
+        asterisk_started_at=None,
+        cdr_end=None,
+        noticed_at=now,
+        ended_by_flow="completed",
+    )
+    assert (said_bye.outcome, said_bye.cause, said_bye.ended_at) == ("completed", IVR_HUNG_UP, now)
+    # An operator's call keeps its own rule; an Asterisk restart cut the goodbye itself.
+    talked = closure(
+        Rec("b", "main-1.2", agent="3101"),
+        asterisk_started_at=None,
+        cdr_end=None,
+        noticed_at=now,
+        ended_by_flow="callback",
+    )
+    assert (talked.outcome, talked.cause) == (
+        "completed",
+        "channel gone while the controller was away (talking to operator 3101)",
+    )
+    restart = closure(
+        Rec("c", "main-1.3"), asterisk_started_at=now, cdr_end=None, noticed_at=now, ended_by_flow="completed"
+    )
+    assert (restart.outcome, restart.cause) == ("abandoned", "Asterisk restarted (in the flow)")

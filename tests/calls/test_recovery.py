@@ -12,7 +12,10 @@ from typing import Any
 import pytest
 
 from ivr.calls.cdr_file import CdrTail
+from ivr.calls.orphans import IVR_HUNG_UP
 from ivr.calls.recovery import CallRecovery
+from ivr.flows.loader import SHIPPED_DIR, load_file
+from ivr.flows.model import Flow
 from ivr.store import OpenCall
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -28,12 +31,13 @@ def info(started: datetime) -> dict[str, Any]:
 
 
 def open_call(call_id: str, channel: str, *, started: float = 0, queue: str | None = None,
-              agent: str | None = None) -> OpenCall:  # fmt: skip
+              agent: str | None = None, flow: str = "acd_lines",
+              last_node: str | None = None) -> OpenCall:  # fmt: skip
     return OpenCall(
         id=call_id,
         channel_id=channel,
-        flow="acd_lines",
-        last_node=None,
+        flow=flow,
+        last_node=last_node,
         started_at=at(started),
         answered_at=None,
         caller_number="0355550201",
@@ -98,6 +102,19 @@ class Queue:
         raise AssertionError("not used")
 
 
+class Flows:
+    """The flows the controller runs: the shipped echo line only."""
+
+    def get(self, name: str) -> Flow:
+        flow, errors = load_file(SHIPPED_DIR / "echo.yaml")
+        if flow is None or name != flow.name:
+            raise KeyError(name, errors)
+        return flow
+
+    def for_number(self, dialed: str) -> Flow:
+        return self.get("echo")
+
+
 class Env:
     def __init__(self, tmp_path: Path, *, cdr: bool = False) -> None:
         self.store = Store()
@@ -108,6 +125,7 @@ class Env:
         self.now = at(100)
         self.cdr_path = tmp_path / "Master.csv"
         self.tail = CdrTail(self.cdr_path, tmp_path / "cdr-import.json") if cdr else None
+        self.flows = Flows()
         self.recovery = self.new_recovery()
 
     def new_recovery(self) -> CallRecovery:
@@ -120,6 +138,7 @@ class Env:
             queue=self.queue,
             cdr=CdrTail(self.cdr_path, self.cdr_path.parent / "cdr-import.json") if self.tail else None,
             clock=lambda: self.now,
+            flows=self.flows,
         )
 
     async def asterisk_info(self) -> Mapping[str, Any]:
@@ -188,6 +207,23 @@ async def test_a_call_gone_while_no_controller_ran_ends_at_its_cdr_end(tmp_path:
         ("hung-up", at(40), "abandoned", "channel gone while the controller was away (in the flow)")
     ]
     assert env.store.imported == []  # not a fallback row
+
+
+async def test_a_record_whose_last_node_hung_up_is_closed_as_completed(tmp_path: Path) -> None:
+    """The kill came after the IVR's goodbye and before the write-behind saved the record's end."""
+    env = Env(tmp_path)
+    env.store.open = [
+        open_call("said-bye", f"{NAME}-1.1", flow="echo", last_node="bye"),
+        open_call("keying", f"{NAME}-1.2", flow="echo", last_node="digits"),
+        open_call("flow-gone", f"{NAME}-1.3", flow="removed", last_node="bye"),
+    ]
+    await env.resync(set())
+    away = "channel gone while the controller was away (in the flow)"
+    assert sorted(env.store.closed) == [
+        ("flow-gone", at(100), "abandoned", away),
+        ("keying", at(100), "abandoned", away),
+        ("said-bye", at(100), "completed", IVR_HUNG_UP),
+    ]
 
 
 async def test_fallback_calls_are_imported_once_with_the_dialed_number(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ivr.flows.loader import SHIPPED_DIR, check_file, check_text, load_paths
@@ -54,11 +54,11 @@ def test_bombs_and_cycles_are_refused_quickly_with_a_reason() -> None:
         ("deep: " + "[" * 1000 + "]" * 1000, f"at most {MAX_DEPTH} levels"),
         ("".join(f"{'  ' * k}k{k}:\n" for k in range(100)), f"at most {MAX_DEPTH} levels"),
     ]:
-        started = time.monotonic()
+        started = time.process_time()  # CPU time: the machine may be busy
         flow, problems = check_text(text, "fuzz.yaml")
         assert flow is None
         assert words in problems[0].message
-        assert time.monotonic() - started < 10
+        assert time.process_time() - started < 5
 
 
 def test_explicit_tags_that_do_not_construct_are_errors_on_their_line() -> None:
@@ -85,6 +85,7 @@ def test_any_bytes_in_a_flow_file_give_located_errors(data: bytes) -> None:
     assert all(e.line >= 1 and e.column >= 1 for e in problems)
 
 
+@settings(max_examples=max(settings().max_examples // 3, 10))  # several files per example
 @given(st.lists(mutated_text(SOURCES), min_size=1, max_size=3))
 def test_a_directory_of_mutated_flows_links_without_exceptions(texts: list[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:

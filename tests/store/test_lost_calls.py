@@ -22,6 +22,17 @@ async def test_open_calls_lists_unended_calls_with_their_operator(store: CallSto
     assert [(c.id, c.channel_id, c.queue, c.agent) for c in opened] == [("a", "main-1.1", "t_solo", "3108")]
 
 
+async def test_open_calls_carry_the_last_node_each_entered(store: CallStore) -> None:
+    await store.call_started("a", "main-1.1", "1", "", "100", "echo", at(0))
+    for n, node in enumerate(["hello", "digits", "readback", "bye"]):
+        await store.node_entered("a", node, at(n + 1))
+    await store.call_started("b", "main-1.2", "2", "", "100", "echo", at(5))
+    await store.node_entered("b", "hello", at(6))
+    await store.call_started("c", "main-1.3", "3", "", "100", "echo", at(7))
+    opened = await store.open_calls()
+    assert [(c.id, c.last_node) for c in opened] == [("a", "bye"), ("b", "hello"), ("c", None)]
+
+
 async def test_close_lost_call_closes_once_and_never_overrides_an_ending(store: CallStore) -> None:
     await store.call_started("a", "main-1.1", "1", "", "7705", "f", at(0))
     await store.offer_started("a", "3108", at(2))
