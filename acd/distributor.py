@@ -102,7 +102,12 @@ class Distributor:
         callback_retry_after_s: float = 60.0,
         callback_max_attempts: int = 3,
         reserved_elsewhere_retry_s: float = 30.0,
+        first_offer_number: int = 0,
     ) -> None:
+        """``first_offer_number``: offers are numbered after it (``<call id>-o<n>``, also their agent
+        leg's channel id); a restarted controller passes a larger one than the process before it, so a
+        caller it adopts is never offered on the id of a leg left by that process (hung up as it
+        starts: its ``ChannelDestroyed`` would end the new offer at once)."""
         self.ring_cycle_s = ring_cycle_s
         self.auto_login_on_register = auto_login_on_register
         self.callback_retry_after_s = callback_retry_after_s
@@ -111,7 +116,7 @@ class Distributor:
         self._config = config
         self._agents = AgentBook(config.agents, agents, require_registered=require_registered)
         self._calls: dict[str, QueuedCall] = {}
-        self._offers = Offers(self._calls, self._agents)
+        self._offers = Offers(self._calls, self._agents, first_offer_number)
         self._rr: dict[str, int] = {}
         self._aht: dict[str, float] = {}
         self._now = EPOCH

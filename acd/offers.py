@@ -40,10 +40,11 @@ class Offer:
 class Offers:
     """The live offers, over the distributor's calls and agents (shared, not copied)."""
 
-    def __init__(self, calls: dict[str, QueuedCall], agents: AgentBook) -> None:
+    def __init__(self, calls: dict[str, QueuedCall], agents: AgentBook, first_number: int = 0) -> None:
         self.live: dict[str, Offer] = {}
         self._calls = calls
         self._agents = agents
+        self._first_number = first_number
 
     def agents_ringing(self, call: QueuedCall) -> frozenset[str]:
         return frozenset(self.live[o].agent_id for o in call.offers)
@@ -60,7 +61,7 @@ class Offers:
         for agent_id in agent_ids:
             call.offer_seq += 1
             offer = Offer(
-                f"{call.call_id}-o{call.offer_seq}",
+                f"{call.call_id}-o{self._first_number + call.offer_seq}",
                 call.call_id,
                 agent_id,
                 now,

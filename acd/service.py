@@ -62,6 +62,8 @@ class AcdSettings:
     ring_cycle_s: float = 3.0
     auto_login_on_register: bool = True
     outbound_dial: str = "PJSIP/trunk/sip:{number}@127.0.0.1:5070"
+    first_offer_number: int = 0
+    """Offer numbers start after it (``Distributor``); the controller passes its start time in ms."""
 
 
 class AcdService:
@@ -85,6 +87,7 @@ class AcdService:
             ring_cycle_s=settings.ring_cycle_s,
             agents=restored or (),
             auto_login_on_register=settings.auto_login_on_register,
+            first_offer_number=settings.first_offer_number,
         )
         self.callers = CallerDirectory()
         self._items: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()

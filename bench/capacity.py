@@ -21,6 +21,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
@@ -47,18 +48,21 @@ from ivr.testing.stack import ControllerProcess, TestPbx
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DOCS_PATH = PROJECT_ROOT / "docs" / "benchmarks.md"
-OTHER_SECTIONS = ("## ACD against app_queue",)
-"""Sections other benchmarks own in the same document; a capacity run keeps them."""
+OTHER_SECTIONS = ("## Capacity: where the controller's time goes", "## ACD against app_queue")
+"""Sections after the capacity report that a capacity run keeps (the profile summary, written by hand
+from ``--profile``, and the other benchmarks')."""
 
 
 def keep_other_sections(path: Path, report: str) -> str:
-    """The capacity report, followed by the other benchmarks' sections already in ``path``."""
+    """The capacity report, followed by everything in ``path`` from the first of ``OTHER_SECTIONS`` on."""
     try:
         old = path.read_text()
     except OSError:
         return report
-    kept = [old[old.index(h) :] for h in OTHER_SECTIONS if h in old]
-    return report.rstrip("\n") + "\n\n" + "\n".join(k.rstrip("\n") + "\n" for k in kept) if kept else report
+    found = [old.index(h) for h in OTHER_SECTIONS if h in old]
+    if not found:
+        return report
+    return report.rstrip("\n") + "\n\n" + old[min(found) :].rstrip("\n") + "\n"
 
 
 SERVICES = {DIALPLAN: "bench-dialplan", CONTROLLER: "bench-ari"}
@@ -110,6 +114,17 @@ def read_back(call: dict[str, Any]) -> bool:
     """A controller call that collected the keyed digits and reached the read-back node."""
     values = [str(i.get("value")) for i in call.get("inputs") or [] if isinstance(i, dict)]
     return EXPECTED in values and "readback" in (call.get("path") or [])
+
+
+def not_read_back_reason(call: dict[str, Any]) -> str:
+    """Why a controller call is not `read_back`, from its record: the digits it read back instead (the
+    keys Asterisk reported, e.g. a digit reported twice), or where it ended and how."""
+    values = [str(i.get("value")) for i in call.get("inputs") or [] if isinstance(i, dict)]
+    path = call.get("path") or []
+    if "readback" in path:
+        return f"read back {'/'.join(values) or 'no digits'}"
+    last = path[-1] if path else "no node"
+    return f"ended at {last} ({call.get('outcome')}, {call.get('hangup_cause')})"
 
 
 def machine() -> tuple[int, str]:
@@ -226,13 +241,13 @@ class Bench:
         result.verified = sum(1 for c in mine if read_back(c))
         result.unverified = max(0, wanted - result.verified)
         if result.unverified:
-            outcomes: dict[str, int] = {}
-            for c in mine:
-                if not read_back(c):
-                    key = str(c.get("outcome"))
-                    outcomes[key] = outcomes.get(key, 0) + 1
+            reasons = Counter(not_read_back_reason(c) for c in mine if not read_back(c))
+            if len(mine) < wanted:
+                reasons["no record found"] += wanted - len(mine)
+            shown = ", ".join(f"{n}× {why}" for why, n in reasons.most_common(4))
+            more = f", {len(reasons) - 4} more kinds" if len(reasons) > 4 else ""
             result.note = (result.note + "; " if result.note else "") + (
-                f"{result.unverified} calls not read back (outcomes of the others: {outcomes})"
+                f"{result.unverified} calls not read back ({shown}{more})"
             )
 
     async def _verify_dialplan(self, log_before: int, result: LevelResult) -> None:

@@ -205,6 +205,7 @@ class Controller:
                     ring_cycle_s=s.ring_cycle_s,
                     auto_login_on_register=s.auto_login,
                     outbound_dial=s.outbound_dial,
+                    first_offer_number=time.time_ns() // 1_000_000,  # unique per process (Distributor)
                 ),
             )
             try:

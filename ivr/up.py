@@ -14,6 +14,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from ivr.app import Controller, MediaPaths, StartupError
+from ivr.event_loop import loop_factory
 from ivr.pbx.config import PbxConfig
 from ivr.pbx.errors import PbxError
 from ivr.pbx.factory import pbx_for
@@ -58,7 +59,14 @@ def _pbx_config(settings: Settings, password: str) -> PbxConfig:
 
 def _run(main: Coroutine[Any, Any, int]) -> int:
     try:
-        return asyncio.run(main)
+        factory = loop_factory()  # IVR_EVENT_LOOP: uvloop (the default when installed) or asyncio
+    except SettingsError as exc:
+        main.close()
+        print(f"ivr: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        with asyncio.Runner(loop_factory=factory) as runner:
+            return runner.run(main)
     except (StartupError, PbxError, SettingsError, AlreadyUp) as exc:
         print(f"ivr: error: {exc}", file=sys.stderr)
         return 2

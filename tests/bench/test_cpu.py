@@ -44,3 +44,12 @@ def test_descendants_follow_ppid_links_only_below_the_root() -> None:
 
 def test_this_process_is_found_in_proc() -> None:
     assert os.getpid() in {s.pid for s in read_all_stats()}
+
+
+def test_quiet_needs_the_last_samples_all_below_the_threshold() -> None:
+    from bench.cpu import quiet
+
+    assert not quiet([0.0, 0.0], below=0.1, seconds=3)  # not enough samples yet
+    assert not quiet([0.0, 0.0, 0.5], below=0.1, seconds=3)
+    assert quiet([0.9, 0.8, 0.05, 0.0, 0.02], below=0.1, seconds=3)
+    assert not quiet([0.0] * 5, below=0.1, seconds=0)
