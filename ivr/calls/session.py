@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 
 
 FAILED_PLAYBACK_GRACE_S = 0.2
+VANISHED_WAIT_S = 30.0
+"""How long a call whose channel ARI no longer finds waits for StasisEnd or a resync to say why."""
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,13 @@ class CallSession:
             except ChannelGone:
                 self.life.channel_missing()
             while not self.life.should_end():
-                received_at, item = await self._queue.get()
+                try:
+                    async with asyncio.timeout(VANISHED_WAIT_S if self.life.vanished else None):
+                        received_at, item = await self._queue.get()
+                except TimeoutError:
+                    # Neither StasisEnd nor a resync came: the channel is gone all the same.
+                    self.life.gone_at_resync("channel no longer found by ARI")
+                    continue
                 try:
                     await self._handle(item, received_at)
                 except ChannelGone:

@@ -62,6 +62,24 @@ def test_two_callers_one_agent_served_in_order() -> None:
     assert d.d.agent("2102").calls_handled == 1
 
 
+def test_a_restarted_controller_never_reuses_an_offer_id_of_the_process_before() -> None:
+    """Offer ids are the agent legs' channel ids. The process before left ``c1-o1`` ringing; the new one
+    hangs it up as it starts and re-queues the adopted caller. Numbered from 1 again, its first offer
+    would take that leg's id, and the old leg's ChannelDestroyed would end it at once (the operator then
+    excluded from the caller, who loses its turn to the next in line)."""
+    one_line = config([agent("2102", {"orders": 3})], [queue("orders")])
+    before = Driver(one_line)
+    before.login("2102")
+    [first] = of(before.queue("c1", "orders", 1), RingAgent)
+    after = Driver(one_line, first_offer_number=1_000)
+    after.login("2102", t=5)
+    [again] = of(after.queue("c1", "orders", 1), RingAgent)  # the same place in line
+    out = after.send(OfferRinging(again.offer_id, at(6)), 6)
+    assert (first.offer_id, again.offer_id) == ("c1-o1", "c1-o1001")
+    out += after.send(OfferAnswered("c1-o1001", at(7)), 7)
+    assert of(out, Connect) == [Connect("c1-o1001", "c1", "2102")]
+
+
 def test_returns_call_never_offered_without_the_skill() -> None:
     d = shop()
     d.login("2102", "2103")  # orders only

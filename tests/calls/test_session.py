@@ -144,6 +144,18 @@ async def test_a_channel_gone_because_asterisk_restarted_is_recorded_so(echo: Ha
     assert h.ended() == ("abandoned", "Asterisk restarted")
 
 
+async def test_a_vanished_channel_with_no_word_of_why_ends_after_a_while(
+    echo: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No StasisEnd and no resync after a 404: the call is not kept forever."""
+    monkeypatch.setattr("ivr.calls.session.VANISHED_WAIT_S", 0.05)
+    h = echo
+    h.ari.fail("channels.play", not_found())
+    finish_play(h)
+    await h.until(lambda: h.ended() is not None)
+    assert h.ended() == ("abandoned", "channel no longer found by ARI")
+
+
 async def test_a_failing_playback_continues_the_flow(echo: Harness) -> None:
     h = echo
     h.ari.fail("channels.play", AriServerError(500, "POST", "/channels/caller-1/play", "boom"), once=True)
