@@ -195,7 +195,7 @@ class AcdRuntime:
             with contextlib.suppress(AriError):
                 await self._ari.channels.hangup(channel.id)
         await self._conversations_ended_while_away(app_channel_ids, cut_short)
-        self._settle_restored_agents()
+        self._settle_restored_agents(app_channel_ids, cut_short)
 
     def _legs_vanished(self, leg_ids: set[str]) -> None:
         """Legs of ours that Asterisk no longer has (it restarted, or they ended while the events
@@ -216,11 +216,13 @@ class AcdRuntime:
                 )
             )
 
-    def _settle_restored_agents(self) -> None:
+    def _settle_restored_agents(self, app_channel_ids: set[str], cut_short: set[str]) -> None:
         """Once, at the first reconcile after start: an operator the store remembers ringing or talking
         for a call whose conversation was not taken back (the offer still rang, was answered but not yet
         bridged, or the caller left) is free again and that call's open offers are closed; the caller, if
-        still there, waits again at its place in line. Without this the operator stays "on call" forever."""
+        still there, waits again at its place in line. Without this the operator stays "on call" forever.
+        A caller gone whose operator's leg had gone too most likely talked to them (the kill took the
+        conversation's end): its offers are left to the recovery of records left open."""
         restored, self._restored = self._restored, []
         assert self.service is not None
         dispatcher, now = self.service.dispatcher, datetime.now(UTC)
@@ -235,8 +237,11 @@ class AcdRuntime:
             )
             if status.state == AgentState.ON_CALL:
                 self.service.report(CallGone(call_id))  # a call this process never queued: frees its agent
+            live = None if call_id in cut_short else frozenset(app_channel_ids)
             self._submit(
-                lambda store, c=call_id: store.close_open_offers(c, now, "failed:controller restarted")
+                lambda store, c=call_id, live=live: store.close_open_offers(
+                    c, now, "failed:controller restarted", if_caller_in=live
+                )
             )
 
     async def _conversations_ended_while_away(

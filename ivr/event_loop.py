@@ -1,9 +1,9 @@
-"""Which asyncio event loop ``ivr serve`` and ``ivr up`` run on: ``IVR_EVENT_LOOP=uvloop|asyncio``.
+"""Which asyncio event loop ``ivr serve`` and ``ivr up`` run on: ``IVR_EVENT_LOOP=asyncio|uvloop``.
 
-uvloop (libuv) is the default when it is installed: its sockets, timers and callbacks cost the
-controller less CPU per ARI event than the standard loop's. ``asyncio`` picks the standard loop, and so
-does the default when uvloop is not installed. Chosen before the loop starts, so it cannot be a
-``Settings`` field (those are read inside the running controller).
+The standard loop is the default. ``uvloop`` (libuv; ``pip install uvloop``) is an option: in the
+capacity bench the controller's CPU goes mostly to the store and to scheduling, and no run has yet shown
+uvloop winning on this workload, so it is not the default until one does (docs/benchmarks.md). Chosen
+before the loop starts, so it cannot be a ``Settings`` field (those are read inside the running controller).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def loop_name(value: str | None, *, uvloop_installed: bool) -> str:
     """The loop to use for an ``IVR_EVENT_LOOP`` value (None or empty: the default)."""
     choice = (value or "").strip().lower()
     if not choice:
-        return "uvloop" if uvloop_installed else "asyncio"
+        return "asyncio"
     if choice not in CHOICES:
         raise SettingsError(f"IVR_EVENT_LOOP={value!r}: use uvloop or asyncio")
     if choice == "uvloop" and not uvloop_installed:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ivr.store.database import Database
@@ -66,11 +66,11 @@ class CallRecords(Database):
         )
 
     async def call_answered(self, call_id: str, at: datetime) -> None:
-        await self._update_call(call_id, at, CallRow.answered_at.is_(None), answered_at=to_utc(at))
+        await self._update_call(call_id, at, where_null=("answered_at",), answered_at=to_utc(at))
 
     async def node_entered(self, call_id: str, node_id: str, at: datetime) -> None:
-        await self._add_child(
-            call_id, at, insert(PathRow).values(call_id=call_id, node_id=node_id, at=to_utc(at))
+        await self._add_row(
+            call_id, at, "call_path", {"call_id": call_id, "node_id": node_id, "at": to_utc(at)}
         )
 
     async def input_taken(
@@ -79,12 +79,18 @@ class CallRecords(Database):
         """Record an input (``kind`` is normally one of ``INPUT_KINDS``; others are kept as given).
 
         ``value`` is stored as given: the session masks sensitive values before calling."""
-        await self._add_child(
+        await self._add_row(
             call_id,
             at,
-            insert(InputRow).values(
-                call_id=call_id, node_id=node_id, kind=kind, value=value, sensitive=sensitive, at=to_utc(at)
-            ),
+            "call_inputs",
+            {
+                "call_id": call_id,
+                "node_id": node_id,
+                "kind": kind,
+                "value": value,
+                "sensitive": sensitive,
+                "at": to_utc(at),
+            },
         )
 
     async def call_ended(

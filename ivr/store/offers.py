@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import select
@@ -44,11 +45,20 @@ class Offers(Database):
             offer.ended_at = to_utc(at)
             offer.outcome = outcome
 
-    async def close_open_offers(self, call_id: str, at: datetime, outcome: str) -> None:
+    async def close_open_offers(
+        self, call_id: str, at: datetime, outcome: str, *, if_caller_in: Collection[str] | None = None
+    ) -> None:
         """Close every offer of the call still open (a conversation that ended while no controller ran:
-        the answered offer gets its end, whoever the agent was)."""
+        the answered offer gets its end, whoever the agent was).
+
+        ``if_caller_in`` (a restarted controller's channels): only while the call is open if its caller's
+        channel is one of them. A caller gone is closed with its offers by the recovery of records a
+        crash left open (``ivr/calls/recovery.py``): its answered offer ends as answered, as the call
+        ends as completed with that operator — the conversation's end was the write the kill took."""
         async with self._tx() as session:
-            await self._call(session, call_id, at)
+            call = await self._call(session, call_id, at)
+            if if_caller_in is not None and call.ended_at is None and call.channel_id not in if_caller_in:
+                return
             stmt = select(OfferRow).where(OfferRow.call_id == call_id, OfferRow.ended_at.is_(None))
             for offer in (await session.execute(stmt)).scalars():
                 offer.ended_at = to_utc(at)

@@ -330,6 +330,25 @@ async def test_operators_restored_busy_with_calls_not_taken_back_are_freed_at_th
     assert len(env.store.named("close_open_offers")) == 2
 
 
+async def test_offers_of_a_caller_gone_with_its_operator_are_left_to_the_record_recovery(env: Env) -> None:
+    """2101 answered call-1 and its leg is still there, not bridged: never put through, closed as failed
+    whatever became of the caller. 2102's leg and call-2's caller are both gone: most likely they talked
+    and the kill took the conversation's end, so its offers are closed only if the caller is still
+    there (``if_caller_in``); otherwise the recovery of records left open closes them with the call."""
+    rows = [
+        SimpleNamespace(agent="2101", state="on_call", at=T0, reason=None, call_id="call-1"),
+        SimpleNamespace(agent="2102", state="on_call", at=T0, reason=None, call_id="call-2"),
+    ]
+    await env.start(Store(rows))
+    left_over(env.ari, "leg-call-1-o1", "PJSIP/2101-00000001")
+    await env.runtime.reconcile({"chan-9", "leg-call-1-o1"})
+    closes = {args[0]: (args[2], kwargs) for args, kwargs in env.store.named("close_open_offers")}
+    assert closes == {
+        "call-1": ("failed:controller restarted", {"if_caller_in": None}),
+        "call-2": ("failed:controller restarted", {"if_caller_in": frozenset({"chan-9", "leg-call-1-o1"})}),
+    }
+
+
 async def test_a_bridge_the_operator_never_joined_is_not_a_conversation_that_ended(env: Env) -> None:
     """Killed between the answer and the bridge: the operator's leg is still there (hung up now) and the
     caller sits alone in the bridge, or the bridge is empty. Nobody talked: the caller waits again,

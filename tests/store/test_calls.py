@@ -244,6 +244,34 @@ async def test_close_open_offers_ends_the_answered_one_and_cancels_the_rest(stor
     assert all(o["ended_at"] is not None for o in call["offers"])
 
 
+async def test_close_open_offers_if_the_caller_is_still_there(store: CallStore) -> None:
+    """After a restart: a caller still there waits again (its answered offer failed); a caller gone is
+    left open for the recovery of lost records; a call already ended has its offers closed anyway."""
+    from datetime import UTC, datetime, timedelta
+
+    t0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    for call, channel in (("here", "main-1.1"), ("gone", "main-1.2"), ("ended", "main-1.3")):
+        await store.call_started(call, channel, "1", "", "7705", "acd_lines", t0)
+        await store.offer_started(call, "2101", t0)
+        await store.offer_answered(call, "2101", t0 + timedelta(seconds=2))
+    await store.call_ended("ended", t0 + timedelta(seconds=30), "completed", "ivr hung up")
+    live = {"main-1.1", "leg-x-o1"}
+    for call in ("here", "gone", "ended"):
+        await store.close_open_offers(
+            call, t0 + timedelta(minutes=1), "failed:controller restarted", if_caller_in=live
+        )
+    outcomes: dict[str, list[str | None]] = {}
+    for call in ("here", "gone", "ended"):
+        record = await store.get_call(call)
+        assert record is not None
+        outcomes[call] = [o["outcome"] for o in record["offers"]]
+    assert outcomes == {
+        "here": ["failed:controller restarted"],
+        "gone": [None],
+        "ended": ["failed:controller restarted"],
+    }
+
+
 async def test_callback_attempts_are_listed_with_their_callback(store: CallStore) -> None:
     from datetime import UTC, datetime, timedelta
 
