@@ -101,6 +101,8 @@ class Dispatcher:
         self.conversations: dict[str, _Conversation] = {}  # call id -> its bridge
         self.ended_while_away: set[str] = set()
         """Calls whose operator hung up while no controller ran (their bridge was found without one)."""
+        self.talked_with: dict[str, str] = {}
+        """Of those, the operator the stored agent states name (their answer's write may have been lost)."""
         self.restored: dict[str, tuple[str, str]] = {}
         """call id -> (agent, offer id): conversations taken over after a controller restart."""
 

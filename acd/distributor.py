@@ -120,6 +120,13 @@ class Distributor:
         self._rr: dict[str, int] = {}
         self._aht: dict[str, float] = {}
         self._now = EPOCH
+        self._held_until: datetime | None = None
+
+    def hold_offers(self, until: datetime | None) -> None:
+        """Make no offer before ``until`` (None: offer again now). After a controller restart the callers
+        who were waiting come back one by one as they are adopted: offering at once would give a free
+        operator to whichever came back first, not to the one who has waited longest."""
+        self._held_until = until
 
     @property
     def require_registered(self) -> bool:
@@ -177,6 +184,8 @@ class Distributor:
     def next_deadline(self) -> datetime | None:
         """When the I/O layer must send ``Tick()`` (None: nothing is timed)."""
         times = self._offers.deadlines() + self._agents.deadlines()
+        if self._held_until is not None:
+            times.append(self._held_until)
         for c in self._calls.values():
             q = self._config.queues.get(c.queue)
             if c.phase in IN_LINE and q is not None:
@@ -377,6 +386,10 @@ class Distributor:
         )
 
     def _route(self, now: datetime, out: list[AcdCommand]) -> None:
+        if self._held_until is not None:
+            if now < self._held_until:
+                return
+            self._held_until = None
         if not self._agents.free:
             return
         waiting = [

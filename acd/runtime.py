@@ -38,6 +38,10 @@ log = logging.getLogger(__name__)
 
 
 OFFLINE_DEVICE_STATES = frozenset({"UNAVAILABLE", "INVALID", "UNKNOWN"})
+ADOPTION_HOLD_S = 10.0
+"""No offer from the start of a resync until its callers are adopted (this long at most)…"""
+COMING_BACK_S = 1.0
+"""…and for this long after: adopted callers who were waiting re-enter their queues as their tasks start."""
 
 
 class AcdConfigError(RuntimeError):
@@ -174,6 +178,7 @@ class AcdRuntime:
         service = self.service
         if service is None:
             return
+        service.hold_offers(ADOPTION_HOLD_S)  # first come back, then served in order of arrival
         known = service.dispatcher.by_channel
         legs_before = set(known)
         try:
@@ -271,6 +276,9 @@ class AcdRuntime:
                 continue
             log.info("ACD reconcile: call %s's operator left while the controller was away", call_id)
             dispatcher.ended_while_away.add(call_id)
+            agent = next((s.id for s in self._restored if s.current_call == call_id), None)
+            if agent is not None:
+                dispatcher.talked_with[call_id] = agent
             with contextlib.suppress(AriError):
                 await self._ari.bridges.destroy(bridge.id)
 
@@ -310,6 +318,8 @@ class AcdRuntime:
     async def on_connected(self, app_channel_ids: set[str]) -> None:
         """After every (re)connection of the events WebSocket (the app exists only then): follow the
         phones' registrations and learn who is registered now."""
+        if self.service is not None:
+            self.service.hold_offers(COMING_BACK_S)  # the callers are adopted: offers once they are back
         await self._provision_lost_endpoints()
         await self._follow_devices()
         await self.learn_registrations()

@@ -14,7 +14,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from acd.agents import AgentState, AgentStatus
@@ -192,6 +192,11 @@ class AcdService:
         """A fact for the distributor, taken in order."""
         self._items.put_nowait(("event", event))
 
+    def hold_offers(self, seconds: float) -> None:
+        """No offer for ``seconds`` from now (``Distributor.hold_offers``); a Tick ends the hold."""
+        self.distributor.hold_offers(self._clock() + timedelta(seconds=seconds))
+        self._arm_timer()
+
     def on_leg_event(self, event: AriEvent) -> None:
         """Owner of the ACD's legs in the call manager's leg registry."""
         self._items.put_nowait(("leg", event))
@@ -202,8 +207,9 @@ class AcdService:
         if request.call_id in self.dispatcher.ended_while_away:  # talked, operator gone meanwhile
             self.dispatcher.ended_while_away.discard(request.call_id)
             at, call_id = self._clock(), request.call_id
+            agent = self.dispatcher.talked_with.pop(call_id, None)
             self.report(ConversationEnded(call_id, at))  # frees the restored agent
-            self._submit(lambda store: store.close_open_offers(call_id, at, "answered"))
+            self._submit(lambda store: store.close_open_offers(call_id, at, "answered", answered_by=agent))
             post(QueueDone(request.queue, "answered"))
             return
         caller = Caller(request, post, request.queue)

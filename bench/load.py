@@ -34,7 +34,6 @@ from bench.capacity import machine, open_calls_from_stats
 from bench.cpu import CpuProbe
 from bench.load_plan import HANGS_UP, SAY, KindPlan, injection_file, plan_mix
 from bench.load_report import SECTION, LoadFigures, markdown_section, text_report
-from bench.prompt_cache import copy_new, default_cache
 from bench.reconcile import (
     Reconciliation,
     SippCount,
@@ -46,6 +45,7 @@ from bench.reconcile import (
 from bench.soak import Series, sample_tree
 from bench.stack import start_bench_pbx, stop_stack
 from bench.taskprocessors import Taskprocessor, deepest, show_taskprocessors
+from ivr.testing.prompt_cache import copy_new, default_cache
 from ivr.testing.rtp_pcap import Audio, Dtmf, Segment, Silence, write_pcap
 from ivr.testing.sipp import SippError, SippProcess, start_sipp
 from ivr.testing.stack import ControllerProcess, TestPbx

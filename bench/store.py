@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import tempfile
 import time
 from collections.abc import Sequence
@@ -64,13 +65,21 @@ def call_writes(call_id: str, start_s: float) -> list[Write]:
     ]
 
 
-def interleaved(calls: int, concurrent: int) -> list[Write]:
-    """Every call's writes, ``concurrent`` calls at a time taking turns (as their events arrive)."""
+def interleaved(calls: int, concurrent: int, seed: int = 7) -> list[Write]:
+    """Every call's writes in order, ``concurrent`` calls at a time interleaved at random (as their
+    events arrive); a call that ends makes room for the next."""
+    rng = random.Random(seed)
+    pending = [call_writes(f"c{i}", i * 0.01) for i in range(calls)]
+    pending.reverse()
+    active: list[list[Write]] = []
     out: list[Write] = []
-    for first in range(0, calls, concurrent):
-        group = [call_writes(f"c{i}", i * 0.01) for i in range(first, min(calls, first + concurrent))]
-        for step in range(WRITES_PER_CALL):
-            out.extend(writes[step] for writes in group)
+    while pending or active:
+        while pending and len(active) < concurrent:
+            active.append(pending.pop())
+        writes = active[rng.randrange(len(active))]
+        out.append(writes.pop(0))
+        if not writes:
+            active.remove(writes)
     return out
 
 
@@ -147,7 +156,7 @@ def report(pairs: Sequence[tuple[Result, Result]]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.store", description=__doc__)
-    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--concurrent", type=int, default=300, help="calls whose writes interleave")
     parser.add_argument("--batch", type=int, action="append", help="recorder batch size (repeatable)")
     args = parser.parse_args(argv)

@@ -2,12 +2,12 @@
 
 ``FlowEngine(flow).start(ctx)`` → ``Step(state, commands)``; then ``engine.step(state, event, now)`` for
 every event the session feeds back. The state is plain data owned by the caller; the engine never
-mutates the state it is given (it works on a copy). Flow and verb objects are shared and immutable.
+mutates the state it is given (it works on ``state.fork()``, a copy of its containers). Flow and verb
+objects are shared and immutable.
 """
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -59,7 +59,7 @@ class FlowEngine:
         return Step(state, commands)
 
     def step(self, state: CallState, event: Event, now: datetime) -> Step:
-        state = copy.deepcopy(state)
+        state = state.fork()
         if state.finished or state.node is None:
             return Step(state, [])
         verb = self._verb(state)

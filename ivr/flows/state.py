@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,3 +40,28 @@ class CallState:
     typeahead: str = ""  # keys pressed during nodes that take no input, for the next input node
     finished: bool = False
     outcome: str | None = None
+
+    def fork(self) -> CallState:
+        """A copy to change while this one stays as it was (what the engine steps: state in, new
+        state out). Lists, dicts and sets are copied all the way down; strings, numbers and tuples of
+        them are immutable and shared; anything else is deep-copied. Far cheaper than ``deepcopy``."""
+        return CallState(**{name: _fork_value(getattr(self, name)) for name in _FIELDS})
+
+
+_FIELDS = tuple(f.name for f in fields(CallState))
+_ATOMS = frozenset({str, int, float, bool, type(None)})
+
+
+def _fork_value(value: Any) -> Any:
+    kind = type(value)
+    if kind in _ATOMS:
+        return value
+    if kind is list:
+        return [v if type(v) in _ATOMS else _fork_value(v) for v in value]
+    if kind is dict:
+        return {k: v if type(v) in _ATOMS else _fork_value(v) for k, v in value.items()}
+    if kind is tuple and all(type(v) in _ATOMS for v in value):
+        return value
+    if kind is set:
+        return set(value)  # members are hashable: immutable in practice
+    return copy.deepcopy(value)

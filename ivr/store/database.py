@@ -187,6 +187,7 @@ class Database:
             return
         batch.created.update(batch.pending.ensure)
         dialect = batch.session.bind.dialect.name if batch.session.bind is not None else ""
+        updated = batch.pending.calls_updated
         statements = batch.pending.take(dialect, self._known_calls)
 
         def run(session: Session) -> None:
@@ -194,6 +195,9 @@ class Database:
             connection = session.connection()
             for statement, params in statements:
                 connection.execute(statement, params[0] if len(params) == 1 else params)
+            for row in list(session.identity_map.values()):
+                if isinstance(row, CallRow) and row.id in updated:
+                    session.expire(row)  # an earlier write of the batch loaded it: reload when read
 
         await batch.session.run_sync(run)
 

@@ -22,19 +22,19 @@ from typing import Any
 
 from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.sql.expression import Executable
+from sqlalchemy.sql.expression import UpdateBase
 
 from ivr.store.models import Base
 
 CALLS: Table = Base.metadata.tables["calls"]
 
-_statements: dict[Hashable, Executable] = {}
+_statements: dict[Hashable, UpdateBase] = {}
 """Statements by shape: built once, reused (SQLAlchemy caches their compiled form)."""
 
 
 @dataclass
 class Group:
-    statement: Executable
+    statement: UpdateBase
     params: list[dict[str, Any]]
 
 
@@ -43,6 +43,8 @@ class PendingWrites:
     ensure: dict[str, datetime] = field(default_factory=dict)
     """Calls whose row must exist first → the time of their first write in the batch."""
     groups: list[Group] = field(default_factory=list)
+    calls_updated: set[str] = field(default_factory=set)
+    """Calls whose row an UPDATE here changes (loaded copies of them are stale once it runs)."""
     _latest: dict[Hashable, int] = field(default_factory=dict)  # shape → index of its newest group
     _touched: dict[Hashable, int] = field(default_factory=dict)  # table or call → its last group's index
 
@@ -64,6 +66,7 @@ class PendingWrites:
             where = [CALLS.c.id == bindparam("_call_id"), *(CALLS.c[name].is_(None) for name in where_null)]
             _statements[shape] = update(CALLS).where(*where)
         self._add(shape, {"_call_id": call_id, **values}, ("call", call_id))
+        self.calls_updated.add(call_id)
 
     def _add(self, shape: Hashable, params: dict[str, Any], touches: Hashable) -> None:
         index = self._latest.get(shape)
@@ -75,17 +78,18 @@ class PendingWrites:
             self._latest[shape] = index
         self._touched[touches] = index
 
-    def take(self, dialect: str, known: Container[str]) -> list[tuple[Executable, list[dict[str, Any]]]]:
+    def take(self, dialect: str, known: Container[str]) -> list[tuple[UpdateBase, list[dict[str, Any]]]]:
         """The statements to run, in order, and forget them. ``known``: call ids whose row exists."""
         rows = [{"id": cid, "started_at": at} for cid, at in self.ensure.items() if cid not in known]
         out = [(group.statement, group.params) for group in self.groups]
         if rows:
             out.insert(0, (ensure_statement(dialect), rows))
         self.ensure, self.groups, self._latest, self._touched = {}, [], {}, {}
+        self.calls_updated = set()
         return out
 
 
-def ensure_statement(dialect: str) -> Executable:
+def ensure_statement(dialect: str) -> UpdateBase:
     """INSERT of call rows that does nothing for a row that exists (SQLite and PostgreSQL)."""
     shape = ("ensure", dialect)
     if shape not in _statements:

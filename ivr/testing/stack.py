@@ -25,6 +25,7 @@ from ivr.pbx.instance import Pbx
 from ivr.pbx.ports import free_udp_range, free_udp_tcp_port
 from ivr.pbx.secrets import load_or_create_ari_password
 from ivr.settings import Settings
+from ivr.testing.prompt_cache import copy_new, default_cache
 
 
 @dataclass
@@ -93,6 +94,7 @@ def start_test_pbx(
     except BaseException:
         running.stop()  # a half-started Asterisk is ours too
         raise
+    copy_new(default_cache(), running.pbx.sounds_dir)  # prompts synthesised by earlier sessions
     return running
 
 

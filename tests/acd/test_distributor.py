@@ -80,6 +80,19 @@ def test_a_restarted_controller_never_reuses_an_offer_id_of_the_process_before()
     assert of(out, Connect) == [Connect("c1-o1001", "c1", "2102")]
 
 
+def test_callers_coming_back_after_a_restart_are_served_in_order_of_arrival() -> None:
+    """The restarted controller adopts c2 before c1 (both waited since before the restart): with offers
+    held until the callers are back, the operator goes to c1, who has waited longest."""
+    d = Driver(config([agent("2102", {"orders": 3})], [queue("orders")]))
+    d.d.hold_offers(at(12))
+    d.login("2102", t=10)
+    assert rings(d.queue("c2", "orders", 2)) == []  # entered at 2 s, back at 10 s
+    assert rings(d.queue("c1", "orders", 1)) == []
+    assert d.d.next_deadline() == at(12)  # a Tick ends the hold
+    assert rings(d.tick(11)) == []
+    assert rings(d.tick(12)) == [("c1", "2102")]
+
+
 def test_returns_call_never_offered_without_the_skill() -> None:
     d = shop()
     d.login("2102", "2103")  # orders only

@@ -294,6 +294,26 @@ async def test_an_operator_who_left_while_no_controller_ran_ends_the_conversatio
     assert service.callers.get("call-5") is None
 
 
+async def test_the_operator_a_caller_talked_with_is_named_when_its_offers_are_closed(env: Env) -> None:
+    """The store remembers 2102 on call-5 (the kill may have taken the write of their answer): the offer
+    is closed as answered for 2102, not cancelled for want of an answer time."""
+    from datetime import UTC, datetime
+
+    from ivr.calls.ports import QueueRequest
+
+    rows = [SimpleNamespace(agent="2102", state="on_call", at=T0, reason=None, call_id="call-5")]
+    service = await env.start(Store(rows))
+    left_over(env.ari, "chan-5", "PJSIP/trunk-00000005")  # the caller, alone in the bridge
+    env.ari.bridges_by_id["leg-call-5-bridge"] = Bridge("leg-call-5-bridge", channels=("chan-5",))
+    await env.runtime.reconcile({"chan-5"})
+    assert service.dispatcher.talked_with == {"call-5": "2102"}
+    request = QueueRequest("call-5", "chan-5", "orders", 0, "en", datetime.now(UTC), 300.0)
+    service.enter(request, lambda _event: None)
+    [(args, kwargs)] = env.store.named("close_open_offers")
+    assert (args[0], args[2], kwargs) == ("call-5", "answered", {"answered_by": "2102"})
+    assert service.dispatcher.talked_with == {}
+
+
 async def test_reconcile_leaves_the_legs_of_this_controller_alone(env: Env) -> None:
     service = await env.start()
     service.dispatcher.restore_conversation(
@@ -443,12 +463,13 @@ async def test_an_operator_whose_leg_asterisk_lost_is_offered_the_next_call(env:
     await until(lambda: "call-1" in service.dispatcher.conversations)  # talking
     env.ari.channels_by_id.clear()  # Asterisk restarted: the leg is gone, nothing said so
     await env.runtime.reconcile(set())
+    await env.runtime.on_connected(set())  # the resync's end: offers again once callers are back
     service.leave("call-1", "Asterisk restarted")
     await until(lambda: service.distributor.agent("2101").state == AgentState.WRAP_UP)
     service.set_agent_state("2101", "available", None)  # ends the wrap-up (*25)
 
     queue("call-2")
-    await until(lambda: "leg-call-2-o1" in service.dispatcher.by_channel)
+    await until(lambda: "leg-call-2-o1" in service.dispatcher.by_channel, within_s=3.0)
     assert [k["channel_id"] for _, k in env.ari.calls_to("channels.originate")] == [
         "leg-call-1-o1",
         "leg-call-2-o1",

@@ -7,11 +7,13 @@ these tests run beside a developer's ``make up``. Everything is stopped by pid a
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from ivr.testing.prompt_cache import copy_new, default_cache, exclusive
 from ivr.testing.sipp import free_udp_port
 from ivr.testing.stack import ControllerProcess, TestPbx, start_test_pbx
 
@@ -78,10 +80,29 @@ def controller(
         },
         log_path=pbx.data_dir / "controller.log",
     )
-    proc.start()
+    # One controller at a time fills the shared prompt cache (xdist workers each run a session
+    # controller): the first synthesises every static prompt, the next finds them all in the cache.
+    with exclusive(default_cache()) as cache:
+        copy_new(cache, pbx.pbx.sounds_dir)
+        proc.start()
+        _wait_for_prompts(proc)
+        copy_new(pbx.pbx.sounds_dir, cache)
     try:
         yield proc
     finally:
         proc.stop()
         log = proc.log_text()
         assert "Traceback" not in log, f"controller logged a traceback:\n{proc.log_tail(200)}"
+
+
+PROMPTS_READY = "prompts ready"
+PROMPTS_WAIT_S = 600.0
+
+
+def _wait_for_prompts(proc: ControllerProcess) -> None:
+    """Calls placed before the static prompts are synthesised wait for them and miss their typed keys."""
+    deadline = time.monotonic() + PROMPTS_WAIT_S
+    while PROMPTS_READY not in proc.log_text():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the controller's prompts were not ready in {PROMPTS_WAIT_S:g} s")
+        time.sleep(0.5)

@@ -309,11 +309,16 @@ def _ivr_record_problems(record: dict[str, Any], placed: Placed, echo: Flow, *, 
 def _queue_record_problems(
     record: dict[str, Any], placed: Placed, lines: Flow, waited_at: str | None, kills: list[float]
 ) -> list[str]:
-    """Put through to its line's operator, for the whole conversation. A kill can take the last writes of
-    a record (the conversation's end, the goodbye): the next controller then closes it from what Asterisk
-    still shows (``orphans.py``: completed, the operator named in the cause), and an operator's answered
-    offer it could not see ending as ``failed:controller restarted`` (``acd/runtime.py``). Both are
-    accepted only with a kill inside that time, and every offer must be closed consistently."""
+    """Put through to its line's operator, for the whole conversation. A kill can take a record's
+    latest writes; what the next controller makes of it is accepted only with a kill inside that time:
+    - the conversation's end and the goodbye lost, the caller gone: the record is closed from what
+      Asterisk shows (``orphans.py``: completed, the operator named in the cause, the answered offer
+      answered — ``if_caller_in`` in ``acd/runtime.py``), its path may stop at the queue;
+    - the answer lost, the conversation taken back: the offer ends answered without ``answered_at``
+      (not known), the operator still named on the call;
+    - answered but not bridged at the kill (the operator's leg still there): ``failed:controller
+      restarted``, the caller waits again for a later offer.
+    Every offer ends closed, and none is ``answered`` without an answer or a kill to explain it."""
     agent, queue, _n = QUEUE_LINES[placed.service]
     offers = record["offers"]
     what = f"queue caller {placed.caller} (path {record['path']}, offers {offers}, {record['hangup_cause']})"
@@ -321,30 +326,25 @@ def _queue_record_problems(
     closed_after_kill = (record["hangup_cause"] or "").startswith(CONTROLLER_AWAY) and _kill_between(
         kills, record["started_at"], record["ended_at"]
     )
-    if (record["path"][-1:] != ["bye"] and not closed_after_kill) or (
-        record["queue"],
-        record["agent"],
-        record["outcome"],
-    ) != (queue, agent, "completed"):
+    put_through = (record["queue"], record["agent"], record["outcome"]) == (queue, agent, "completed")
+    if not put_through or (record["path"][-1:] != ["bye"] and not closed_after_kill):
         problems.append(f"{what}: not put through to {agent} in {queue} ({record['outcome']})")
-    answered = [o for o in offers if o["answered_at"] is not None and o["agent"] == agent]
-    last = answered[-1] if answered else None
-    if last is None:
-        problems.append(f"{what}: no offer answered by {agent}")
-    elif last["outcome"] == "answered":
-        talked = (_ts(last["ended_at"]) - _ts(last["answered_at"])).total_seconds()
-        if talked < TALK_MS / 1000 - 0.5:
+    talks = [o for o in offers if o["outcome"] == "answered" and o["agent"] == agent]
+    if not talks:
+        problems.append(f"{what}: no conversation with {agent}")
+    elif talks[-1]["answered_at"] is not None:
+        talked = (_ts(talks[-1]["ended_at"]) - _ts(talks[-1]["answered_at"])).total_seconds()
+        if talked < TALK_MS / 1000 - 0.5 and not closed_after_kill:
             problems.append(f"{what}: the conversation was cut short ({talked:.1f} s)")
-    elif not (
-        last["outcome"] == "failed:controller restarted"
-        and closed_after_kill
-        and _kill_between(kills, last["answered_at"], last["ended_at"])
-    ):
-        problems.append(f"{what}: its last answered offer did not end as the conversation")
-    if any(o["outcome"] is None or o["ended_at"] is None for o in offers):
-        problems.append(f"{what}: an offer left open")
-    if any(o["outcome"] == "answered" and o["answered_at"] is None for o in offers):
-        problems.append(f"{what}: an offer closed as answered that no one answered")
+    for offer in offers:
+        if offer["outcome"] is None or offer["ended_at"] is None:
+            problems.append(f"{what}: an offer left open")
+            continue
+        killed = _kill_between(kills, offer["ring_started_at"], offer["ended_at"])
+        if offer["outcome"] == "answered" and offer["answered_at"] is None and not killed:
+            problems.append(f"{what}: an offer closed as answered that no one answered")
+        if offer["outcome"] == "failed:controller restarted" and not killed:
+            problems.append(f"{what}: an offer failed by a restart that did not happen")
     if waited_at is not None and record["queued_at"] != waited_at:
         problems.append(f"{what}: lost its place in line (queued at {waited_at}, now {record['queued_at']})")
     return problems
@@ -371,7 +371,10 @@ def _ts(value: str) -> datetime:
 
 
 def _first_answer(record: dict[str, Any]) -> str:
-    return str(next(o["answered_at"] for o in record["offers"] if o["outcome"] == "answered"))
+    """When the offer that put the caller through began ringing (one operator per queue: offers follow
+    one another, so this orders callers as their answers do, and it is known even when a kill took the
+    answer's write)."""
+    return str(next(o["ring_started_at"] for o in record["offers"] if o["outcome"] == "answered"))
 
 
 def _kill_between(kills: list[float], start: str | None, end: str | None) -> bool:

@@ -272,6 +272,39 @@ async def test_close_open_offers_if_the_caller_is_still_there(store: CallStore) 
     }
 
 
+async def test_close_open_offers_answered_by_the_operator_the_caller_talked_with(store: CallStore) -> None:
+    """A restarted controller found the conversation (the operator gone from its bridge); the write of
+    the answer was lost: that operator's offer is the answered one, the others are cancelled."""
+    from datetime import UTC, datetime, timedelta
+
+    t0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    await store.call_started("c1", "main-1.1", "1", "", "7702", "acd_lines", t0)
+    await store.offer_started("c1", "3101", t0)
+    await store.offer_started("c1", "3102", t0)
+    await store.close_open_offers("c1", t0 + timedelta(seconds=20), "answered", answered_by="3102")
+    record = await store.get_call("c1")
+    assert record is not None
+    assert record["agent"] == "3102"
+    assert [(o["agent"], o["outcome"], o["answered_at"]) for o in record["offers"]] == [
+        ("3101", "cancelled", None),
+        ("3102", "answered", None),
+    ]
+
+
+async def test_an_offer_ended_answered_whose_answer_was_lost_names_the_operator(store: CallStore) -> None:
+    """The kill took ``offer_answered``; the next controller took the conversation back and ends it."""
+    from datetime import UTC, datetime, timedelta
+
+    t0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    await store.call_started("c1", "main-1.1", "1", "", "7702", "acd_lines", t0)
+    await store.offer_started("c1", "3102", t0)
+    await store.offer_ended("c1", "3102", t0 + timedelta(seconds=9), "answered")
+    record = await store.get_call("c1")
+    assert record is not None
+    assert record["agent"] == "3102"
+    assert [(o["outcome"], o["answered_at"]) for o in record["offers"]] == [("answered", None)]
+
+
 async def test_callback_attempts_are_listed_with_their_callback(store: CallStore) -> None:
     from datetime import UTC, datetime, timedelta
 

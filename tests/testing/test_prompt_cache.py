@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 from pathlib import Path
 
 import pytest
 
-from bench.prompt_cache import copy_new, default_cache
+from ivr.testing.prompt_cache import copy_new, default_cache, exclusive
 
 
 def test_copy_new_adds_only_the_missing_prompt_files(tmp_path: Path) -> None:
@@ -33,4 +34,21 @@ def test_a_missing_source_copies_nothing_and_creates_nothing(tmp_path: Path) -> 
 
 def test_the_default_cache_follows_xdg_cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    assert default_cache() == tmp_path / "ivr-bench" / "prompts"
+    assert default_cache() == tmp_path / "ivr" / "prompts"
+
+
+def test_exclusive_holds_the_cache_lock_until_left(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+
+    def lock_is_free() -> bool:
+        with open(cache / ".lock", "w") as other:
+            try:
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            fcntl.flock(other, fcntl.LOCK_UN)
+            return True
+
+    with exclusive(cache) as held:
+        assert held == cache and not lock_is_free()
+    assert lock_is_free()
