@@ -30,7 +30,7 @@ test: deps
 	$(BIN)/mypy
 	$(BIN)/ivr flows check
 	$(BIN)/ivr acd check
-	$(BIN)/pytest -q -p no:cacheprovider -rs
+	$(BIN)/pytest -q -p no:cacheprovider -rs -n 2 --dist loadfile --durations=25
 
 unit: deps
 	$(BIN)/pytest -q -rs -m "not asterisk"
