@@ -15,27 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bench.load_plan import Kind, kind_of
+from ivr.calls.cdr import COLUMNS as CDR_COLUMNS
 
-CDR_COLUMNS = (
-    "accountcode",
-    "src",
-    "dst",
-    "dcontext",
-    "clid",
-    "channel",
-    "dstchannel",
-    "lastapp",
-    "lastdata",
-    "start",
-    "answer",
-    "end",
-    "duration",
-    "billsec",
-    "disposition",
-    "amaflags",
-    "uniqueid",
-    "userfield",
-)
 TRUNK_CHANNEL = "PJSIP/trunk-"
 TRUNK_CONTEXT = "from-trunk"
 

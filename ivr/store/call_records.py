@@ -43,6 +43,24 @@ class OpenCall:
     """The operator the caller was put through to, if any."""
 
 
+def open_call(call: CallRow, channel_id: str, last_node: str | None) -> OpenCall:
+    """The open call a row describes, for adoption and for closing crash-left records alike."""
+    return OpenCall(
+        id=call.id,
+        channel_id=channel_id,
+        flow=call.flow,
+        last_node=last_node,
+        started_at=call.started_at,
+        answered_at=call.answered_at,
+        caller_number=call.caller_number,
+        caller_name=call.caller_name,
+        dialed=call.dialed,
+        queue=call.queue,
+        queued_at=call.queued_at,
+        agent=call.agent,
+    )
+
+
 class CallRecords(Database):
     async def call_started(
         self,
@@ -138,19 +156,7 @@ class CallRecords(Database):
             last = (
                 select(PathRow.node_id).where(PathRow.call_id == call.id).order_by(PathRow.id.desc()).limit(1)
             )
-            return OpenCall(
-                id=call.id,
-                channel_id=channel_id,
-                flow=call.flow,
-                last_node=(await session.execute(last)).scalar_one_or_none(),
-                started_at=call.started_at,
-                answered_at=call.answered_at,
-                caller_number=call.caller_number,
-                caller_name=call.caller_name,
-                dialed=call.dialed,
-                queue=call.queue,
-                queued_at=call.queued_at,
-            )
+            return open_call(call, channel_id, (await session.execute(last)).scalar_one_or_none())
 
     async def _shape(self, session: AsyncSession, calls: Sequence[CallRow]) -> list[dict[str, Any]]:
         ids = [c.id for c in calls]

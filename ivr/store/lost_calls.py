@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ivr.store.call_records import OpenCall
+from ivr.store.call_records import OpenCall, open_call
 from ivr.store.database import Database
 from ivr.store.models import CallRow, OfferRow, PathRow
 from ivr.store.timeutil import to_utc
@@ -27,23 +27,7 @@ class LostCalls(Database):
             )
             calls = list((await session.execute(stmt)).scalars())
             last_nodes = await _last_nodes(session, [call.id for call in calls])
-            return [
-                OpenCall(
-                    id=call.id,
-                    channel_id=call.channel_id or "",
-                    flow=call.flow,
-                    last_node=last_nodes.get(call.id),
-                    started_at=call.started_at,
-                    answered_at=call.answered_at,
-                    caller_number=call.caller_number,
-                    caller_name=call.caller_name,
-                    dialed=call.dialed,
-                    queue=call.queue,
-                    queued_at=call.queued_at,
-                    agent=call.agent,
-                )
-                for call in calls
-            ]
+            return [open_call(call, call.channel_id or "", last_nodes.get(call.id)) for call in calls]
 
     async def close_lost_call(self, call_id: str, at: datetime, outcome: str, cause: str) -> bool:
         """End a call that is still open, and its offers; False (nothing changed) if it has ended since."""
