@@ -261,6 +261,8 @@ async def _run(
         fig.p99_ms = body.get("event_to_command_p99_ms")
         fig.latency_samples = int(body.get("latency_samples") or 0)
     fig.soak = [series.describe() for series in sampled.soak.values()]
+    for name, series in sampled.soak.items():
+        (run.workdir / f"soak-{name}.csv").write_text(series.csv())
     return rec
 
 

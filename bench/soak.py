@@ -65,9 +65,31 @@ class Series:
         self.rss_kib.append(sample.rss_kib)
         self.fds.append(sample.fds)
 
+    def second_half(self) -> Series:
+        """The samples of the run's second half: the steady state, after models and prompts loaded."""
+        if not self.times_s:
+            return self
+        middle = (self.times_s[0] + self.times_s[-1]) / 2
+        keep = [i for i, t in enumerate(self.times_s) if t >= middle]
+        return Series(
+            self.name,
+            [self.times_s[i] for i in keep],
+            [self.rss_kib[i] for i in keep],
+            [self.fds[i] for i in keep],
+        )
+
+    def csv(self) -> str:
+        """The samples as CSV (seconds, RSS KiB, open fds), for a closer look after a run."""
+        rows = ["seconds,rss_kib,fds"]
+        rows += [f"{t:.1f},{r},{f}" for t, r, f in zip(self.times_s, self.rss_kib, self.fds, strict=True)]
+        return "\n".join(rows) + "\n"
+
     def describe(self) -> str:
         if not self.times_s:
             return f"{self.name}: no samples"
+        steady = self.second_half()
+        steady_rss = slope_per_hour(steady.times_s, steady.rss_kib)
+        steady_fds = slope_per_hour(steady.times_s, steady.fds)
         rss = slope_per_hour(self.times_s, self.rss_kib)
         fds = slope_per_hour(self.times_s, self.fds)
         rss_text = "–" if rss is None else f"{round(rss / 1024, 1) + 0.0:+.1f} MiB/h"  # no "-0.0"
@@ -76,5 +98,10 @@ class Series:
             f"{self.name}: RSS {self.rss_kib[0] / 1024:.0f} → {self.rss_kib[-1] / 1024:.0f} MiB "
             f"(max {max(self.rss_kib) / 1024:.0f}), slope {rss_text}; open fds {self.fds[0]} → "
             f"{self.fds[-1]} (max {max(self.fds)}), slope {fds_text}; {len(self.times_s)} samples "
-            f"over {self.times_s[-1] - self.times_s[0]:.0f} s"
+            f"over {self.times_s[-1] - self.times_s[0]:.0f} s; second half (steady state): RSS "
+            f"{_per_hour(steady_rss, 'MiB/h', 1024)}, fds {_per_hour(steady_fds, 'fds/h', 1)}"
         )
+
+
+def _per_hour(slope: float | None, unit: str, scale: float) -> str:
+    return "–" if slope is None else f"{round(slope / scale, 1) + 0.0:+.1f} {unit}"  # no "-0.0"

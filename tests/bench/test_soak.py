@@ -33,3 +33,14 @@ def test_series_describes_its_trend() -> None:
         series.add(i * 60.0, TreeSample(100_000 + i * 1024, 40))
     text = series.describe()
     assert "+60.0 MiB/h" in text and "+0.0 fds/h" in text
+
+
+def test_the_second_half_is_the_steady_state_after_warm_up() -> None:
+    series = Series("controller", [], [], [])
+    for second in range(0, 100, 5):
+        warm = min(second, 40) * 1024  # grows while models load, then flat
+        series.add(float(second), TreeSample(100_000 + warm * 10, 30))
+    steady = series.second_half()
+    assert steady.times_s[0] >= 47.5 and steady.times_s[-1] == 95.0
+    assert "second half (steady state): RSS +0.0 MiB/h" in series.describe()
+    assert series.csv().splitlines()[0] == "seconds,rss_kib,fds" and len(series.csv().splitlines()) == 21
