@@ -5,7 +5,7 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: up test deps lint typecheck unit bench bench-acd flows-check clean
+.PHONY: up test deps lint typecheck unit bench bench-acd bench-load flows-check clean
 
 deps:
 	@./scripts/install-deps.sh
@@ -41,6 +41,10 @@ bench: deps
 # our ACD against Asterisk's app_queue (docs/benchmarks.md "ACD against app_queue")
 bench-acd: deps
 	$(BIN)/python -m bench.acd
+
+# a realistic caller mix with reconciliation (SIPp = CDR = store); add --soak 600 for the 10-minute soak
+bench-load: deps
+	$(BIN)/python -m bench.load
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
