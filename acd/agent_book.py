@@ -7,7 +7,7 @@ as ``AgentChanged``."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from acd.agents import AgentState, AgentStatus
@@ -18,6 +18,20 @@ from acd.router import AgentView
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 IDLE = (AgentState.LOGGED_OUT, AgentState.AVAILABLE, AgentState.PAUSED)
 """States in which an agent removed from the config may leave."""
+BUSY = (AgentState.RESERVED, AgentState.ON_CALL, AgentState.WRAP_UP)
+"""States in which an agent is taken by a call (offered, talking, wrapping up)."""
+
+
+@dataclass(frozen=True)
+class RemoteAgentState:
+    """An agent's state as another node of the cluster set it (shared through PostgreSQL)."""
+
+    agent_id: str
+    state: AgentState
+    since: datetime
+    reason: str | None = None
+    current_call: str | None = None
+    node: str = ""
 
 
 class AgentBook:
@@ -177,6 +191,31 @@ class AgentBook:
                 self.set(
                     agent_id, now, out, state=AgentState.AVAILABLE, current_call=None, last_call_ended_at=now
                 )
+
+    def adopt_remote(self, remote: RemoteAgentState, *, claimed: bool) -> bool:
+        """Another node changed the agent's state: this node sees the agent as that node says — on a
+        call, reserved, in wrap-up, paused or logged out there is not offered here; available there is
+        available here. Not while this node has the agent ``claimed`` (its own offer or conversation:
+        PostgreSQL's reservation decides a race, and this node's own changes follow), nor when the change
+        is older than what this node knows. No ``AgentChanged``: the other node records and shares it.
+        A "reserved elsewhere" block ends (the agent's next state event). True if the view changed."""
+        old = self.status.get(remote.agent_id)
+        if old is None or remote.agent_id in self.retiring:
+            return False
+        if claimed or remote.since < old.since:
+            return False
+        self.unblock(remote.agent_id)
+        new = replace(
+            old,
+            state=remote.state,
+            since=remote.since,
+            reason=remote.reason,
+            current_call=remote.current_call if remote.state in BUSY else None,
+        )
+        self.wrap_until.pop(remote.agent_id, None)  # a wrap-up is timed by the node that has it
+        self.status[remote.agent_id] = new
+        self.refresh(remote.agent_id)
+        return new != old
 
     def block(self, agent_id: str, until: datetime) -> None:
         """Offer the agent nothing until ``until`` or its next state event (reserved elsewhere)."""

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from acd import conversation_marker
 from acd.caller_directory import Caller, CallerDirectory
 from acd.events import (
     AcdCommand,
@@ -34,6 +35,7 @@ from acd.events import (
     RingAgent,
 )
 from acd.reservation import AgentReservations
+from acd.shared_line import Claim
 from ivr.ari.causes import Q850
 from ivr.ari.errors import AriError
 from ivr.ari.events import AriEvent, ChannelDestroyed, StasisStart, channel_id_of
@@ -88,7 +90,11 @@ class Dispatcher:
         report: Callable[[AcdEvent], None],
         leg_owner: Callable[[AriEvent], None],
         outbound_dial: str,
+        agent_dial: str = "PJSIP/{agent}",
+        claim_of: Callable[[str, str], Claim | None] = lambda _call_id, _agent_id: None,
     ) -> None:
+        self._claim_of = claim_of
+        """(call id, agent) -> the claim ``try_reserve`` gets (FIFO across nodes: ``acd.shared_line``)."""
         self._ari = ari
         self._legs = legs
         self._reservations = reservations
@@ -96,6 +102,9 @@ class Dispatcher:
         self._report = report
         self._leg_owner = leg_owner
         self._outbound_dial = outbound_dial
+        self._agent_dial = agent_dial
+        """An operator's phone as Asterisk dials it; ``{agent}`` is the operator id (through a SIP proxy in
+        a cluster: ``PJSIP/kamailio/sip:{agent}@HOST:PORT``)."""
         self.by_channel: dict[str, Leg] = {}
         self.by_offer: dict[str, Leg] = {}
         self.conversations: dict[str, _Conversation] = {}  # call id -> its bridge
@@ -103,6 +112,8 @@ class Dispatcher:
         """Calls whose operator hung up while no controller ran (their bridge was found without one)."""
         self.talked_with: dict[str, str] = {}
         """Of those, the operator the stored agent states name (their answer's write may have been lost)."""
+        self.talked_wait: dict[str, str] = {}
+        """Of those, the wait a conversation mark on the caller's channel says the conversation ended."""
         self.restored: dict[str, tuple[str, str]] = {}
         """call id -> (agent, offer id): conversations taken over after a controller restart."""
 
@@ -131,7 +142,8 @@ class Dispatcher:
 
     async def _ring(self, cmd: RingAgent) -> None:
         now = _now()
-        if not await self._reservations.try_reserve(cmd.agent_id, cmd.offer_id):
+        claim = self._claim_of(cmd.call_id, cmd.agent_id)
+        if not await self._reservations.try_reserve(cmd.agent_id, cmd.offer_id, claim):
             self._report(OfferFailed(cmd.offer_id, "reserved elsewhere", now))
             return
         channel_id = f"{LEG_ID_PREFIX}{cmd.offer_id}"
@@ -143,7 +155,7 @@ class Dispatcher:
         log.debug("offer %s: ringing agent %s on leg %s", cmd.offer_id, cmd.agent_id, channel_id)
         try:
             await self._ari.channels.originate(
-                f"PJSIP/{cmd.agent_id}",
+                self._agent_dial.format(agent=cmd.agent_id),
                 app=self._ari.app,
                 app_args=f"{LEG_ARG_PREFIX}agent:{cmd.call_id}",
                 channel_id=channel_id,
@@ -192,7 +204,16 @@ class Dispatcher:
             await self._unbridge(caller, leg)
             self._report(ConnectFailed(cmd.call_id, cmd.agent_id, "bridge failed", _now()))
             return
+        await self._mark(
+            caller, conversation_marker.mark(cmd.call_id, cmd.agent_id, caller.request.entered_at)
+        )
         caller.post(fe.AgentConnected(caller.queue, cmd.agent_id))
+
+    async def _mark(self, caller: Caller, value: str) -> None:
+        """Put through (or, empty, waiting again): the mark on the caller's channel that outlives a
+        killed controller and its lost writes (``conversation_marker``)."""
+        with contextlib.suppress(AriError):
+            await self._ari.channels.set_var(caller.channel_id, conversation_marker.VAR, value)
 
     async def _unbridge(self, caller: Caller, leg: Leg) -> None:
         """A bridge that failed (one of its channels is gone): hang the agent's leg up without ending a
@@ -320,6 +341,7 @@ class Dispatcher:
         if caller is not None:
             caller.queue = queue
             caller.agent = None
+            await self._mark(caller, "")
             caller.post(fe.BackInQueue(queue))
 
     async def release_operator(self, call_id: str) -> None:

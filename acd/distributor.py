@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from acd.agent_book import EPOCH, AgentBook
+from acd.agent_book import EPOCH, AgentBook, RemoteAgentState
 from acd.agents import AgentState, AgentStatus, TransitionNotAllowed, request_state
 from acd.announcements import announce_due, expected_wait_s
 from acd.callbacks import customer_answered, customer_failed
@@ -160,6 +160,20 @@ class Distributor:
         ]
         return sorted(calls, key=call_order)
 
+    def in_line(self, call_id: str) -> WaitingCall | None:
+        """The call as the router sees it while it is in line (waiting or being offered), else None."""
+        call = self._calls.get(call_id)
+        return self._view(call, self._now) if call is not None and call.phase in IN_LINE else None
+
+    def shared_line(self) -> list[WaitingCall]:
+        """The calls in line that may be offered (not held back by a retry delay): this node's part of
+        a cluster's line (``acd.shared_line``)."""
+        return [
+            self._view(c, self._now)
+            for c in self._calls.values()
+            if c.phase in IN_LINE and (c.not_before is None or c.not_before <= self._now)
+        ]
+
     def set_measured_aht(self, queue: str, aht_s: float) -> None:
         """Use a measured average handling time for this queue's EWT instead of ``aht_estimate``."""
         self._aht[queue] = aht_s
@@ -251,6 +265,32 @@ class Distributor:
                 out.append(QueueLeft(call.call_id, "unknown_queue"))
         self._route(now, out)
         return out
+
+    def remote_agent_change(self, remote: RemoteAgentState, now: datetime) -> list[AcdCommand]:
+        """Another node changed an agent's state (``AgentBook.adopt_remote``); an agent now available
+        here is offered the longest-waiting call at once. Unknown agents are ignored."""
+        out: list[AcdCommand] = []
+        self._now = max(self._now, now)
+        claimed = self._claimed(remote.agent_id)
+        status = self._agents.status.get(remote.agent_id)
+        if (
+            claimed
+            and status is not None
+            and status.state == AgentState.RESERVED
+            and remote.state in (AgentState.LOGGED_OUT, AgentState.PAUSED)
+            and remote.since >= status.since
+        ):  # logged out or paused elsewhere while rung here: as if asked here, the offer is withdrawn
+            self._offers.withdraw_agent(remote.agent_id, out)
+            claimed = False
+        self._agents.adopt_remote(remote, claimed=claimed)
+        self._route(now, out)
+        return out
+
+    def _claimed(self, agent_id: str) -> bool:
+        """This node is offering the agent a call, or the agent talks with (or dials for) a caller here."""
+        if any(o.agent_id == agent_id for o in self._offers.live.values()):
+            return True
+        return any(c.agent == agent_id and c.phase in (CONNECTED, DIALING) for c in self._calls.values())
 
     # ------------------------------------------------------------ agents and calls
 

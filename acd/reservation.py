@@ -6,12 +6,19 @@ PostgreSQL (row lock / ``SKIP LOCKED``), hence ``async``.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from acd.shared_line import Claim
 
 
 class AgentReservations(Protocol):
-    async def try_reserve(self, agent_id: str, holder: str) -> bool:
-        """Reserve ``agent_id`` for ``holder`` (an offer id). True if now held by ``holder``."""
+    async def try_reserve(self, agent_id: str, holder: str, claim: Claim | None = None) -> bool:
+        """Reserve ``agent_id`` for ``holder`` (an offer id). True if now held by ``holder``.
+
+        ``claim``: the call it is for; a cluster then also refuses when another node has a call ahead
+        of it that this agent could take (``acd.shared_line``). One node ignores it (its distributor's
+        own order is the whole line)."""
         ...
 
     async def release(self, agent_id: str, holder: str) -> None:
@@ -29,7 +36,7 @@ class InMemoryReservations:
     def __init__(self) -> None:
         self._held: dict[str, str] = {}
 
-    async def try_reserve(self, agent_id: str, holder: str) -> bool:
+    async def try_reserve(self, agent_id: str, holder: str, claim: Claim | None = None) -> bool:
         current = self._held.setdefault(agent_id, holder)
         return current == holder
 

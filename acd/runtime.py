@@ -17,8 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from acd import conversation_marker
 from acd.agents import AgentState, AgentStatus
 from acd.agents_source import replace_checked, seeded
+from acd.cluster import AcdCluster
 from acd.config import DEFAULT_AGENTS_FILE, DEFAULT_QUEUES_FILE, load_acd
 from acd.events import CallGone
 from acd.feature_codes import agent_of_channel
@@ -129,8 +131,12 @@ class AcdRuntime:
         legs: LegRegistry,
         submit: Callable[[Any], object],
         settings: AcdSettings,
+        cluster: AcdCluster | None = None,
     ) -> None:
         self.files = files
+        self.cluster = cluster
+        """One ACD across nodes (PostgreSQL store): shared reservations and agent states; None: this
+        node alone (in-memory reservations)."""
         self._ari = ari
         self._legs = legs
         self._submit = submit
@@ -156,7 +162,12 @@ class AcdRuntime:
         except Exception as exc:  # a dead database must not stop the ACD: everyone starts logged out
             log.warning("agent states not restored (%s); agents start logged out", exc)
             rows = []
-        self._restored = restored_statuses(rows)
+        cluster = self.cluster
+        foreign = await cluster.open() if cluster is not None else []
+        # An agent another node changed last is theirs to settle: its state comes from that node.
+        self._restored = [
+            s for s in restored_statuses(rows) if cluster is None or s.id not in cluster.foreign
+        ]
         service = AcdService(
             config=config,
             ari=self._ari,
@@ -164,11 +175,16 @@ class AcdRuntime:
             submit=self._submit,
             settings=self._settings,
             restored=self._restored,
+            reservations=cluster.reservations if cluster is not None else None,
         )
         self.service = service
         self.features = PhoneFeatures(self._ari, service)
         await self._provision(config, removed=())
         service.start()
+        if cluster is not None:
+            for remote in foreign:
+                service.remote_agent_change(remote)
+            await cluster.attach(service)
         return service
 
     async def reconcile(self, app_channel_ids: set[str]) -> None:
@@ -188,18 +204,20 @@ class AcdRuntime:
             return
         self._legs_vanished(legs_before - {channel.id for channel in channels})
         cut_short: set[str] = set()  # calls whose operator's leg is hung up here: not put through yet
+        talked = _conversation_agents(channels)
         for channel in channels:
             if not channel.id.startswith(LEG_ID_PREFIX) or channel.id in known:
                 continue
             if not _is_acd_leg(channel.id):
                 continue
-            if channel.id in app_channel_ids and await self._take_back(channel.id, channel.name):
+            if channel.id in app_channel_ids and await self._take_back(channel.id, channel.name, talked):
                 continue
             log.info("ACD reconcile: hanging up leg %s left by a previous controller", channel.id)
             cut_short.add(channel.id.removeprefix(LEG_ID_PREFIX).rpartition("-o")[0])
             with contextlib.suppress(AriError):
                 await self._ari.channels.hangup(channel.id)
         await self._conversations_ended_while_away(app_channel_ids, cut_short)
+        self._conversations_marked(channels, app_channel_ids)
         self._settle_restored_agents(app_channel_ids, cut_short)
 
     def _legs_vanished(self, leg_ids: set[str]) -> None:
@@ -282,11 +300,54 @@ class AcdRuntime:
             with contextlib.suppress(AriError):
                 await self._ari.bridges.destroy(bridge.id)
 
-    async def _take_back(self, leg_id: str, channel_name: str) -> bool:
+    def _conversations_marked(self, channels: list[Channel], app_channel_ids: set[str]) -> None:
+        """Callers put through to an operator (the mark on their channel, ``conversation_marker``) whose
+        conversation is not going on any more: it ended before the restart, and the kill may have taken
+        the store's writes that say so, or the operator's leg was leaving as the controller came back.
+        Each, when adopted back at its queue node, is told the conversation is over (its flow continues
+        at ``after``) unless it has queued again since the mark (``AcdService.enter``). For a bridge the
+        operator left while no controller ran, the mark names the operator if the store does not."""
+        if self.service is None:
+            return
+        dispatcher, now = self.service.dispatcher, datetime.now(UTC)
+        for channel in channels:
+            if channel.id not in app_channel_ids or channel.id.startswith(LEG_ID_PREFIX):
+                continue
+            talked = conversation_marker.read(channel.channelvars.get(conversation_marker.VAR))
+            if talked is None or talked.call_id in dispatcher.conversations:
+                continue
+            if talked.call_id in dispatcher.ended_while_away:
+                dispatcher.talked_with.setdefault(talked.call_id, talked.agent)
+                continue
+            log.info(
+                "ACD reconcile: call %s's conversation with agent %s is over (marked on its channel)",
+                talked.call_id,
+                talked.agent,
+            )
+            dispatcher.ended_while_away.add(talked.call_id)
+            dispatcher.talked_with[talked.call_id] = talked.agent
+            dispatcher.talked_wait[talked.call_id] = talked.wait
+            # Over for sure, whatever node the caller is at now: its operator is free, its offer answered.
+            self.service.report(CallGone(talked.call_id))
+            self._submit(
+                lambda store, c=talked.call_id, a=talked.agent: store.close_open_offers(
+                    c, now, "answered", answered_by=a
+                )
+            )
+
+    async def _take_back(self, leg_id: str, channel_name: str, talked: dict[str, str]) -> bool:
+        """``talked``: call → operator, from the conversation marks on the callers' channels. The leg's
+        channel name names the operator only when Asterisk rang the phone itself (``PJSIP/2101-…``); rung
+        through a proxy (``PJSIP/kamailio-…``) it names the proxy, so the mark, then the store's memory
+        of who talked with the call, come first."""
         assert self.service is not None
         offer_id = leg_id.removeprefix(LEG_ID_PREFIX)
         call_id = offer_id.rpartition("-o")[0]
-        agent_id = agent_of_channel(channel_name)
+        agent_id = (
+            talked.get(call_id)
+            or next((s.id for s in self._restored if s.current_call == call_id), None)
+            or agent_of_channel(channel_name)
+        )
         if not call_id or agent_id is None:
             return False
         try:
@@ -298,6 +359,10 @@ class AcdRuntime:
         self.service.dispatcher.restore_conversation(
             call_id=call_id, offer_id=offer_id, agent_id=agent_id, leg_id=leg_id
         )
+        if self.cluster is not None and not await self.cluster.reservations.try_reserve(agent_id, offer_id):
+            log.warning(
+                "ACD reconcile: agent %s talking on call %s is held by another node", agent_id, call_id
+            )
         log.info("ACD reconcile: call %s is still talking with agent %s", call_id, agent_id)
         return True
 
@@ -464,3 +529,11 @@ class AcdRuntime:
             await self.features.close()
         if self.service is not None:
             await self.service.close()
+        if self.cluster is not None:
+            await self.cluster.close()
+
+
+def _conversation_agents(channels: list[Channel]) -> dict[str, str]:
+    """Call → operator, from the conversation marks on the channels (``conversation_marker``)."""
+    marks = (conversation_marker.read(c.channelvars.get(conversation_marker.VAR)) for c in channels)
+    return {m.call_id: m.agent for m in marks if m is not None}

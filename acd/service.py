@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from acd import conversation_marker
+from acd.agent_book import RemoteAgentState
 from acd.agents import AgentState, AgentStatus
 from acd.caller_directory import Caller, CallerDirectory
 from acd.department_transfer import DepartmentTransfers
 from acd.dispatcher import Dispatcher
-from acd.distributor import Distributor, UnknownCall
+from acd.distributor import Distributor, UnknownAgent, UnknownCall
 from acd.events import (
     AcdCommand,
     AcdEvent,
@@ -42,6 +44,7 @@ from acd.events import (
 )
 from acd.model import AcdConfig
 from acd.reservation import AgentReservations, InMemoryReservations
+from acd.shared_line import Claim, claim_for
 from ivr.ari.events import AriEvent, channel_id_of
 from ivr.calls.legs import LegRegistry
 from ivr.calls.ports import AriPort, QueueRequest
@@ -62,6 +65,8 @@ class AcdSettings:
     ring_cycle_s: float = 3.0
     auto_login_on_register: bool = True
     outbound_dial: str = "PJSIP/trunk/sip:{number}@127.0.0.1:5070"
+    agent_dial: str = "PJSIP/{agent}"
+    """An operator's phone as Asterisk dials it (``Settings.agent_dial``: through Kamailio in a cluster)."""
     first_offer_number: int = 0
     """Offer numbers start after it (``Distributor``); the controller passes its start time in ms."""
 
@@ -99,6 +104,8 @@ class AcdService:
             report=self.report,
             leg_owner=self.on_leg_event,
             outbound_dial=settings.outbound_dial,
+            agent_dial=settings.agent_dial,
+            claim_of=self._claim_of,
         )
         self.departments = DepartmentTransfers(
             ari=ari, legs=legs, callers=self.callers, submit=submit, leg_owner=self.on_leg_event
@@ -153,6 +160,8 @@ class AcdService:
                     await self.departments.start(call_id, department, extension)
                 elif kind == "requeued":
                     await self.dispatcher.requeued(*item)
+                elif kind == "remote":
+                    await self._apply_remote(item)
             except Exception:
                 log.exception("ACD: %s %r failed; continuing", kind, item)
             self._tell_changed()
@@ -169,6 +178,26 @@ class AcdService:
         self._observe(event)
         commands = self.distributor.handle(event, now)
         await self._execute(commands)
+
+    async def _apply_remote(self, remote: RemoteAgentState) -> None:
+        before = self._status_of(remote.agent_id)
+        commands = self.distributor.remote_agent_change(remote, self._clock())
+        after = self._status_of(remote.agent_id)
+        if after is not None and after != before:
+            for listener in self.listeners:
+                listener(after)
+        await self._execute(commands)
+
+    def _claim_of(self, call_id: str, agent_id: str) -> Claim | None:
+        """What reserving ``agent_id`` for ``call_id`` claims (FIFO across nodes: ``acd.shared_line``)."""
+        d = self.distributor
+        return claim_for(d.in_line(call_id), agent_id, d.config.agents, d.config.queues)
+
+    def _status_of(self, agent_id: str) -> AgentStatus | None:
+        try:
+            return self.distributor.agent(agent_id)
+        except UnknownAgent:
+            return None
 
     async def _execute(self, commands: list[AcdCommand]) -> None:
         for command in commands:
@@ -204,13 +233,13 @@ class AcdService:
     # --- the call layer's queue port -----------------------------------------------------------
 
     def enter(self, request: QueueRequest, post: Callable[[Event], None]) -> None:
-        if request.call_id in self.dispatcher.ended_while_away:  # talked, operator gone meanwhile
-            self.dispatcher.ended_while_away.discard(request.call_id)
+        if request.call_id in self.dispatcher.ended_while_away and not self._stale_mark(request):
+            self.dispatcher.ended_while_away.discard(request.call_id)  # talked, operator gone meanwhile
             at, call_id = self._clock(), request.call_id
             agent = self.dispatcher.talked_with.pop(call_id, None)
             self.report(ConversationEnded(call_id, at))  # frees the restored agent
             self._submit(lambda store: store.close_open_offers(call_id, at, "answered", answered_by=agent))
-            post(QueueDone(request.queue, "answered"))
+            post(QueueDone(request.queue, "answered", agent=agent))
             return
         caller = Caller(request, post, request.queue)
         self.callers.add(caller)
@@ -226,6 +255,17 @@ class AcdService:
                 request.call_id, request.queue, request.priority, request.lang or None, request.entered_at
             )
         )
+
+    def _stale_mark(self, request: QueueRequest) -> bool:
+        """A conversation mark (``conversation_marker``) from an earlier wait than this one: the caller
+        queued again since; the mark is dropped and the caller waits (the reconcile freed its operator)."""
+        wait = self.dispatcher.talked_wait.pop(request.call_id, None)
+        if wait is None or wait == conversation_marker.wait_key(request.entered_at):
+            return False
+        log.info("call %s: its conversation mark is from an earlier wait; it waits again", request.call_id)
+        self.dispatcher.ended_while_away.discard(request.call_id)
+        self.dispatcher.talked_with.pop(request.call_id, None)
+        return True
 
     def leave(self, call_id: str, reason: str, *, callback_number: str | None = None) -> None:
         caller = self.callers.get(call_id)
@@ -248,6 +288,10 @@ class AcdService:
         commands = self.distributor.handle(AgentRequest(agent_id, state, reason), self._clock())
         self._items.put_nowait(("commands", commands))
         return self.distributor.agent(agent_id)
+
+    def remote_agent_change(self, remote: RemoteAgentState) -> None:
+        """Another node changed an agent's state (cluster): taken in order, like every ACD event."""
+        self._items.put_nowait(("remote", remote))
 
     def registered(self, agent_id: str, online: bool) -> None:
         self.report(AgentRegistered(agent_id, online))

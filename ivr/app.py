@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
 
 from acd.agents import AgentState
+from acd.cluster import AcdCluster
 from acd.live_metrics import read_today
 from acd.metrics import ServiceStandard
 from acd.recording_features import RecordingFeatures
@@ -36,6 +38,8 @@ from ivr.asr.config import AsrConfig, AsrConfigError
 from ivr.calls.cdr_file import CdrTail
 from ivr.calls.legs import LegRegistry
 from ivr.calls.manager import CallManager
+from ivr.calls.node_gone_recovery import NodeGoneRecovery
+from ivr.calls.orphans import AsteriskFacts
 from ivr.calls.recovery import CallRecovery
 from ivr.calls.session import SessionDeps
 from ivr.calls.speech import SpeechService
@@ -188,7 +192,7 @@ class Controller:
                     f"default flow '{s.default_flow}' is not loaded (set IVR_DEFAULT_FLOW); "
                     f"loaded: {', '.join(registry.names()) or 'none'}"
                 ) from exc
-            recorder = CallRecorder(store)
+            recorder = CallRecorder(store, linger_s=s.store_linger_s)
             legs = LegRegistry()
             renderer = PromptRenderer.from_env(self._media.sounds_dir, self._media.media_uri)
             try:
@@ -196,7 +200,11 @@ class Controller:
             except AsrConfigError as exc:
                 raise StartupError(str(exc)) from exc
             # speech.start() (the recognisers' models) waits until the calls are adopted: see on_connect
+            cluster = AcdCluster.for_db_url(s.db_url, s.node)  # PostgreSQL: one ACD across nodes
+            if cluster is not None:
+                cluster.identity = _node_identity(s, lambda: None)
             acd = AcdRuntime(
+                cluster=cluster,
                 files=acd_files,
                 ari=ari,
                 legs=legs,
@@ -205,6 +213,7 @@ class Controller:
                     ring_cycle_s=s.ring_cycle_s,
                     auto_login_on_register=s.auto_login,
                     outbound_dial=s.outbound_dial,
+                    agent_dial=s.agent_dial,
                     first_offer_number=time.time_ns() // 1_000_000,  # unique per process (Distributor)
                 ),
             )
@@ -252,6 +261,10 @@ class Controller:
                 flows=registry,
             )
             manager.before_adopt.insert(0, recovery.before_adopt)
+            if cluster is not None:  # a gone node's open records are closed by the survivor that claims it
+                cluster.identity = _node_identity(s, lambda: recovery.asterisk)
+                gone = NodeGoneRecovery(store=store, recorder=recorder, flows=registry)
+                cluster.on_node_gone.append(lambda n: gone.close_calls(n.node, n.system_name, n.refreshed_at))
             manager.gone_cause = recovery.gone_cause
             manager.on_resync.append(recovery.on_resync)
             manager.orphan_leg_handlers.append(acd.on_orphan_leg)
@@ -421,6 +434,21 @@ class Controller:
             await http.close()
             await ari.close()
             await store.close()
+
+
+def _node_identity(
+    s: Settings, facts: Callable[[], AsteriskFacts | None]
+) -> Callable[[], tuple[str | None, str | None]]:
+    """What this node's cluster heartbeat says of its Asterisk: the system name its channel ids carry
+    (as ARI reported it, else the configured instance name) and where its SIP answers."""
+    host = urlsplit(s.ari_url).hostname or "127.0.0.1"
+
+    def identity() -> tuple[str | None, str | None]:
+        known = facts()
+        name = known.system_name if known is not None and known.system_name else s.pbx_name
+        return name, f"{host}:{s.sip_port}"
+
+    return identity
 
 
 def ready_line(adopted: int, since_start_s: float, cpu_s: float) -> str:

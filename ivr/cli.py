@@ -1,4 +1,5 @@
-"""The ``ivr`` command: ``up``, ``serve``, ``pbx …``, ``flows …``, ``acd check``, ``report``, ``users …``."""
+"""The ``ivr`` command: ``up``, ``serve``, ``pbx …``, ``flows …``, ``acd check``, ``report``, ``users …``,
+``cluster up``."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ def _configure_logging(verbose: bool) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from acd.cli import register as register_acd
     from ivr.asr.whisper_model import register as register_asr
+    from ivr.cluster_up import register as register_cluster
     from ivr.flows.cli import register as register_flows
     from ivr.pbx.cli import register as register_pbx
     from ivr.up import register as register_up
@@ -41,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_acd(sub)
     register_asr(sub)
     register_users(sub)
+    register_cluster(sub)
     return parser
 
 

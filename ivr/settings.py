@@ -6,6 +6,8 @@ Every setting has an ``IVR_*`` environment variable; defaults suit ``make up`` o
 from __future__ import annotations
 
 import os
+import re
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +63,32 @@ def _outbound_dial(template: str) -> str:
     except (KeyError, IndexError, ValueError) as exc:
         raise SettingsError(f"IVR_OUTBOUND_DIAL={template!r}: only {{number}} may appear in braces") from exc
     return template
+
+
+def _sip_proxy(raw: str | None) -> str | None:
+    """``IVR_SIP_PROXY``: ``HOST:PORT`` of the Kamailio in front of this node, or None (unset)."""
+    if raw is None or raw.strip() == "":
+        return None
+    host, sep, port = raw.strip().rpartition(":")
+    if not sep or not re.fullmatch(r"[A-Za-z0-9.-]{1,253}", host) or not port.isdigit():
+        raise SettingsError(f"IVR_SIP_PROXY={raw!r}: use HOST:PORT (e.g. 127.0.0.1:5090)")
+    if not 1 <= int(port) <= 65535:
+        raise SettingsError(f"IVR_SIP_PROXY={raw!r}: {port} is not a port number (1-65535)")
+    return f"{host}:{int(port)}"
+
+
+def _node(raw: str | None) -> str:
+    """``IVR_NODE``: this node's name in a cluster (unset: the host name, else "main")."""
+    name = (raw or "").strip() or socket.gethostname().split(".")[0] or "main"
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", name):
+        raise SettingsError(f"IVR_NODE={name!r}: use up to 64 letters, digits, '.', '_' or '-'")
+    return name
+
+
+def _store_linger_s(ms: float) -> float:
+    if not 0 <= ms <= 1000:
+        raise SettingsError(f"IVR_STORE_LINGER_MS={ms:g}: use 0 (write at once) to 1000 milliseconds")
+    return ms / 1000
 
 
 def _retention_days(days: int) -> int:
@@ -122,6 +150,15 @@ class Settings:
     cookie_secure: bool = False  # IVR_COOKIE_SECURE: mark session cookies Secure (site served over HTTPS)
     recording_retention_days: int = 90  # operator conversations kept this many days; 0: forever
     drain_s: float = 30.0  # IVR_DRAIN_S: on SIGTERM, how long calls in progress may go on before detaching
+    store_linger_s: float = 0.05
+    """IVR_STORE_LINGER_MS (50): how long the call recorder, idle, waits after a write for more to share
+    its transaction (group commit): a transaction costs ~1 ms of CPU, a write in one ~0.04 ms."""
+    sip_proxy: str | None = None
+    """IVR_SIP_PROXY: ``HOST:PORT`` of the Kamailio in front of this node (scale-out): Asterisk takes calls
+    from it as from the trunk and rings operators through it. None: operators register at this Asterisk."""
+    node: str = "main"
+    """IVR_NODE: this node's name in a cluster (its agent reservations and shared agent states carry it);
+    unset: the host name. Each node sharing one PostgreSQL database needs its own."""
 
     @property
     def site_vars(self) -> dict[str, str]:
@@ -133,6 +170,14 @@ class Settings:
         """Where site flows live and the browser's flow editor publishes: ``IVR_FLOWS_DIR``, else
         ``<data_dir>/flows``. Its flows override shipped flows of the same name."""
         return self.flows_dir if self.flows_dir is not None else self.data_dir / "flows"
+
+    @property
+    def agent_dial(self) -> str:
+        """What an operator's phone is dialled as (``{agent}``: the operator id): the endpoint the phone
+        registered to here, or through the Kamailio in front (``sip_proxy``)."""
+        if self.sip_proxy is None:
+            return "PJSIP/{agent}"
+        return f"PJSIP/kamailio/sip:{{agent}}@{self.sip_proxy}"
 
     @property
     def answer_target_s(self) -> float:
@@ -185,4 +230,7 @@ class Settings:
             cookie_secure=_env_bool("IVR_COOKIE_SECURE", False),
             recording_retention_days=_retention_days(_env_int("IVR_RECORDING_RETENTION_DAYS", 90)),
             drain_s=_drain_s(_env_float("IVR_DRAIN_S", 30.0)),
+            store_linger_s=_store_linger_s(_env_float("IVR_STORE_LINGER_MS", 50.0)),
+            sip_proxy=_sip_proxy(os.environ.get("IVR_SIP_PROXY")),
+            node=_node(os.environ.get("IVR_NODE")),
         )

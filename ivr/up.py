@@ -10,7 +10,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, MutableMapping
 from typing import Any
 
 from ivr.app import Controller, MediaPaths, StartupError
@@ -34,7 +34,13 @@ def register(sub: Any) -> None:
         help="start Asterisk (or adopt its own still running) and a supervised controller with the web "
         "API (foreground; Ctrl-C drains and stops all)",
     )
-    up.set_defaults(func=lambda args: _run(_up_main(verbose=args.verbose)))
+    up.add_argument(
+        "--node",
+        metavar="NAME",
+        help="run as node NAME of a cluster (sets IVR_NODE, and IVR_PBX_NAME unless set: its Asterisk "
+        "instance and channel ids carry the name); the nodes share IVR_DB_URL (PostgreSQL)",
+    )
+    up.set_defaults(func=lambda args: _run(_up_main(verbose=args.verbose), node=args.node))
     serve = sub.add_parser(
         "serve",
         help="start the controller and web API against an Asterisk that already runs "
@@ -54,10 +60,20 @@ def _pbx_config(settings: Settings, password: str) -> PbxConfig:
         app=settings.ari_app,
         rtp_start=settings.rtp_start,
         rtp_end=settings.rtp_end,
+        sip_proxy=settings.sip_proxy,
     )
 
 
-def _run(main: Coroutine[Any, Any, int]) -> int:
+def as_node(environ: MutableMapping[str, str], node: str | None) -> None:
+    """``ivr up --node NAME``: this process (and the controller it starts) is node NAME of a cluster."""
+    if node is None:
+        return
+    environ["IVR_NODE"] = node
+    environ.setdefault("IVR_PBX_NAME", node)
+
+
+def _run(main: Coroutine[Any, Any, int], *, node: str | None = None) -> int:
+    as_node(os.environ, node)
     try:
         factory = loop_factory()  # IVR_EVENT_LOOP: uvloop (the default when installed) or asyncio
     except SettingsError as exc:

@@ -18,6 +18,9 @@ APT_PACKAGES=(
   python3-dev
   gcc
   ca-certificates
+  postgresql-15    # scale-out: the store and the ACD's shared state; tests run a private cluster
+  kamailio         # scale-out: the SIP front door and registrar in front of the nodes
+  kamailio-postgres-modules  # Kamailio's usrloc in PostgreSQL
 )
 if command -v docker-compose >/dev/null 2>&1 || [ "${IVR_WITH_COMPOSE:-1}" = "1" ]; then
   APT_PACKAGES+=(docker-compose)  # only to validate docker-compose.yml; no engine needed

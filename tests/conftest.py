@@ -6,6 +6,7 @@ import os
 
 from hypothesis import HealthCheck, settings
 
+from tests.postgres_fixtures import pg_cluster, pg_private_cluster, pg_url
 from tests.strict_skips import (
     pytest_make_collect_report,
     pytest_runtest_makereport,
@@ -14,6 +15,9 @@ from tests.strict_skips import (
 )
 
 __all__ = [
+    "pg_cluster",
+    "pg_private_cluster",
+    "pg_url",
     "pytest_make_collect_report",
     "pytest_runtest_makereport",
     "pytest_sessionfinish",

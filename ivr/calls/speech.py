@@ -276,6 +276,7 @@ class SpeechListener:
         self._closed = True
         self._generation += 1
         self._grammars.clear()
+        self._endpointer.close()  # the Silero context goes back to the pool for the next call
         if self._port is not None:
             self._service.unroute(self._port, self)
         if self._snoop_id or self._media_id or self._bridge_id:

@@ -21,6 +21,7 @@ class PbxConfig:
     rtp_start: int = 10000
     rtp_end: int = 10999
     tone_country: str = "jp"  # indications.conf: "jp" (1 s on / 2 s off) or "us"
+    sip_proxy: str | None = None  # "HOST:PORT" of the Kamailio in front (IVR_SIP_PROXY); pjsip_proxy.conf
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
@@ -40,6 +41,8 @@ class PbxConfig:
             raise PbxError(f"ari_user {self.ari_user!r} must be letters, digits, '.', '_' or '-'")
         if not re.match(r"^[A-Za-z0-9_.-]+$", self.app):
             raise PbxError(f"Stasis app name {self.app!r} must be letters, digits, '.', '_' or '-'")
+        if self.sip_proxy is not None and not re.match(r"^[A-Za-z0-9.-]+:[0-9]{1,5}$", self.sip_proxy):
+            raise PbxError(f"sip_proxy {self.sip_proxy!r} must be HOST:PORT")
         if any(c in self.ari_password for c in "\n\r;[]$"):
             raise PbxError("ari_password must not contain newlines, ';', '[', ']' or '$'")
 

@@ -31,6 +31,7 @@ def config_from_settings(settings: Settings, name: str = "main") -> PbxConfig:
         app=settings.ari_app,
         rtp_start=10000,
         rtp_end=10999,
+        sip_proxy=settings.sip_proxy,
     )
 
 

@@ -28,6 +28,8 @@ from ivr.pbx.config import PbxConfig
 from ivr.pbx.crypt_hash import sha512_crypt
 from ivr.pbx.errors import PbxError
 from ivr.pbx.root import Progress, copy_hosts, ensure_root
+from ivr.pbx.sip_proxy import FILE_NAME as PROXY_FILE
+from ivr.pbx.sip_proxy import proxy_sections
 from ivr.pbx.templates import render_templates, write_rendered
 
 log = logging.getLogger(__name__)
@@ -274,7 +276,10 @@ class Pbx:
         for stale in ("run/asterisk.ctl", "run/asterisk.pid", MESSAGES_LOG):
             with contextlib.suppress(FileNotFoundError):
                 (self.instance_dir / stale).unlink()
-        write_rendered(render_templates(self._template_values()), self.instance_dir / "etc")
+        values = self._template_values()
+        rendered = render_templates(values)
+        rendered[PROXY_FILE] = proxy_sections(self.config.sip_proxy, trunk_match=str(values["trunk_match"]))
+        write_rendered(rendered, self.instance_dir / "etc")
         return str(self.asterisk_path(self.instance_dir / "etc" / "asterisk.conf"))
 
     def _spawn(self, argv: list[str]) -> subprocess.Popen[bytes]:

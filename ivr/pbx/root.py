@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -119,7 +120,7 @@ def copy_hosts(root: Path, hosts: Path = Path("/etc/hosts")) -> None:
     if not hosts.is_file():
         return
     target = root / "etc" / "hosts"
-    tmp = root / "etc" / f".hosts.{os.getpid()}.tmp"
+    tmp = root / "etc" / f".hosts.{os.getpid()}.{threading.get_ident()}.tmp"  # nodes start in threads
     shutil.copyfile(hosts, tmp)
     os.chmod(tmp, 0o644)
     os.replace(tmp, target)

@@ -98,7 +98,7 @@ class Database:
             connect_args["timeout"] = self.busy_timeout_s
             if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
                 Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args=connect_args, pool_pre_ping=True)
+        engine = create_async_engine(url, connect_args=connect_args, pool_pre_ping=not is_sqlite)
         if is_sqlite:
             busy_ms = int(self.busy_timeout_s * 1000)
 

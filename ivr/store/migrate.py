@@ -93,7 +93,13 @@ def _database_revisions(connection: Connection) -> frozenset[str] | None:
     return frozenset(str(row) for row in rows)
 
 
+MIGRATION_LOCK = 0x1F5_0001
+"""PostgreSQL advisory lock key held while a node checks and migrates: nodes starting together take turns."""
+
+
 def _upgrade(connection: Connection, revision: str) -> None:
+    if connection.dialect.name == "postgresql":  # released when the migration's transaction ends
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
     if revision == "head":
         heads = _shipped_heads()
         if heads and _database_revisions(connection) == heads:

@@ -1,4 +1,6 @@
-"""Tables of the call store. Every timestamp is UTC (see ``timeutil.UtcDateTime``).
+"""Tables of the call store. Every timestamp is UTC (see ``timeutil.UtcDateTime``). Free text from
+outside the program (numbers, causes, outcomes, node names) is a ``ClippedString``: cut to its column's
+length on PostgreSQL rather than refused.
 
 Child rows (path, inputs, offers, survey results) are ordered by their autoincrement ``id``:
 the recorder applies writes strictly in order, so insertion order is event order.
@@ -11,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from ivr.store.clipped_string import ClippedString
 from ivr.store.timeutil import UtcDateTime
 
 NAMING = {
@@ -31,18 +34,18 @@ class CallRow(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     channel_id: Mapped[str | None] = mapped_column(String(128), index=True)
-    caller_number: Mapped[str | None] = mapped_column(String(128))
+    caller_number: Mapped[str | None] = mapped_column(ClippedString(128))
     caller_name: Mapped[str | None] = mapped_column(Text)
-    dialed: Mapped[str | None] = mapped_column(String(128))
-    flow: Mapped[str | None] = mapped_column(String(128))
+    dialed: Mapped[str | None] = mapped_column(ClippedString(128))
+    flow: Mapped[str | None] = mapped_column(ClippedString(128))
     started_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    queue: Mapped[str | None] = mapped_column(String(128))
+    queue: Mapped[str | None] = mapped_column(ClippedString(128))
     queued_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     agent: Mapped[str | None] = mapped_column(String(128))
-    outcome: Mapped[str | None] = mapped_column(String(32))
-    hangup_cause: Mapped[str | None] = mapped_column(String(128))
+    outcome: Mapped[str | None] = mapped_column(ClippedString(32))
+    hangup_cause: Mapped[str | None] = mapped_column(ClippedString(128))
 
 
 class PathRow(Base):
@@ -50,7 +53,7 @@ class PathRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
-    node_id: Mapped[str] = mapped_column(String(128))
+    node_id: Mapped[str] = mapped_column(ClippedString(128))
     at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -59,7 +62,7 @@ class InputRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
-    node_id: Mapped[str] = mapped_column(String(128))
+    node_id: Mapped[str] = mapped_column(ClippedString(128))
     kind: Mapped[str] = mapped_column(String(16))
     value: Mapped[str] = mapped_column(Text)
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -75,7 +78,7 @@ class OfferRow(Base):
     ring_started_at: Mapped[datetime] = mapped_column(UtcDateTime())
     answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    outcome: Mapped[str | None] = mapped_column(String(32))
+    outcome: Mapped[str | None] = mapped_column(ClippedString(32))
 
 
 class CallbackRow(Base):
@@ -83,8 +86,8 @@ class CallbackRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     call_id: Mapped[str | None] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"), index=True)
-    number: Mapped[str] = mapped_column(String(128))
-    preferred_time: Mapped[str | None] = mapped_column(String(128))
+    number: Mapped[str] = mapped_column(ClippedString(128))
+    preferred_time: Mapped[str | None] = mapped_column(ClippedString(128))
     note: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
@@ -95,7 +98,7 @@ class SurveyRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
-    question: Mapped[str | None] = mapped_column(String(128))
+    question: Mapped[str | None] = mapped_column(ClippedString(128))
     score: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(UtcDateTime())
 
@@ -109,7 +112,7 @@ class AgentStateRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     agent: Mapped[str] = mapped_column(String(64), index=True)
     state: Mapped[str] = mapped_column(String(16))
-    reason: Mapped[str | None] = mapped_column(String(128))
+    reason: Mapped[str | None] = mapped_column(ClippedString(128))
     call_id: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
@@ -122,7 +125,7 @@ class CallbackAttemptRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     call_id: Mapped[str] = mapped_column(String(64), index=True)
     attempt: Mapped[int] = mapped_column(Integer)
-    outcome: Mapped[str] = mapped_column(String(128))
+    outcome: Mapped[str] = mapped_column(ClippedString(128))
     at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 

@@ -67,7 +67,9 @@ class Offers(Database):
         ends as completed with that operator — the conversation's end was the write the kill took.
 
         ``answered_by``: the operator a restarted controller knows the caller talked with (its bridge);
-        their offer counts as answered even if the answer's write was lost (its time stays unknown)."""
+        their offer counts as answered even if the answer's write was lost (its time stays unknown).
+        An answered offer of a call already ended with that operator ends ``answered`` whatever
+        ``outcome`` says: the call went on after the conversation; only the offer's end was lost."""
         async with self._tx() as session:
             call = await self._call(session, call_id, at)
             if if_caller_in is not None and call.ended_at is None and call.channel_id not in if_caller_in:
@@ -77,6 +79,9 @@ class Offers(Database):
                 offer.ended_at = to_utc(at)
                 talked = offer.answered_at is not None or offer.agent == answered_by
                 offer.outcome = outcome if talked else "cancelled"
+                if talked and call.ended_at is not None and call.agent == offer.agent:
+                    # The call ended after this operator took it: the kill took only the offer's end.
+                    offer.outcome = "answered"
                 if talked and answered_by is not None:
                     call.agent = answered_by
 

@@ -1,6 +1,8 @@
 """``CallRecorder``: non-blocking write-behind to the ``CallStore`` for call sessions.
 
-``submit(write)`` returns at once. One writer task applies writes strictly in submission order.
+``submit(write)`` returns at once. One writer task applies writes strictly in submission order, all
+that are queued in one transaction; woken from idle it first lingers ``linger_s`` (group commit) so a
+quiet system's writes share transactions too: a transaction costs far more CPU than a write in it.
 When the database fails (connection lost, locked, timed out) the failed write stays at the head of
 the queue and is retried with exponential backoff; the queue is kept (bounded, but large). One
 warning is logged per outage, not per write, and one info line when the database is back.
@@ -29,12 +31,24 @@ Write = Callable[[CallStore], Awaitable[object]]
 """A write: given the store, apply one change, e.g. ``lambda s: s.node_entered(cid, "menu", now)``."""
 
 
+TRANSIENT_SQLSTATES = ("08", "40", "53", "57", "55P03")
+"""PostgreSQL error codes (classes or full codes) that pass: connection lost or refused (08), transaction
+rolled back by a deadlock or serialization conflict (40), out of connections or resources (53), server
+shutting down, starting up or cancelling (57: ``57P01`` admin shutdown, ``57P03`` cannot connect now),
+lock not available (55P03). asyncpg reports several of them as a plain DBAPI ``Error``."""
+
+
 def is_transient(exc: BaseException) -> bool:
-    """Errors worth retrying: the database is unreachable, locked, slow, or not open yet."""
+    """Errors worth retrying: the database is unreachable, locked, slow, restarting, or not open yet."""
     transient = (OperationalError, PoolTimeoutError, OSError, TimeoutError, StoreClosedError)
     if isinstance(exc, transient):
         return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+    if not isinstance(exc, DBAPIError):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return exc.connection_invalidated or (
+        isinstance(sqlstate, str) and sqlstate.startswith(TRANSIENT_SQLSTATES)
+    )
 
 
 class CallRecorder:
@@ -47,8 +61,11 @@ class CallRecorder:
         max_backoff_s: float = 5.0,
         write_timeout_s: float = 30.0,
         batch_size: int = 200,
+        linger_s: float = 0.0,
     ) -> None:
         self.store = store
+        self.linger_s = linger_s
+        """Group commit: woken from idle, wait this long for more writes to share the transaction."""
         self.batch_size = max(1, batch_size)
         self._singles = 0  # after a batch failed for a bad write: this many writes go one by one
         self.max_pending = max_pending
@@ -137,6 +154,8 @@ class CallRecorder:
                 self._idle.set()
                 self._wakeup.clear()
                 await self._wakeup.wait()
+                if self.linger_s > 0 and not self._closed:
+                    await asyncio.sleep(self.linger_s)
                 continue
             size = 1 if self._singles else self.batch_size
             batch = list(itertools.islice(self._queue, size))

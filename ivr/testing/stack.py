@@ -53,11 +53,17 @@ def rtp_ports_for(max_calls: int) -> int:
 
 
 def start_test_pbx(
-    data_dir: Path, *, name: str | None = None, app: str = "ivr", rtp_ports: int = 200
+    data_dir: Path,
+    *,
+    name: str | None = None,
+    app: str = "ivr",
+    rtp_ports: int = 200,
+    sip_proxy: str | None = None,
 ) -> TestPbx:
     """Start a private Asterisk instance on free ports; ``env`` holds the IVR_* settings for it.
 
     ``rtp_ports``: size of its RTP range — two ports per concurrent call (``rtp_ports_for``).
+    ``sip_proxy``: ``HOST:PORT`` of a Kamailio in front (``IVR_SIP_PROXY``): operators are rung through it.
     """
     data_dir.mkdir(parents=True, exist_ok=True)
     name = name or f"t{os.getpid()}-{int(time.time() * 1000) % 100000}"
@@ -75,6 +81,8 @@ def start_test_pbx(
         "IVR_RTP_START": str(rtp_start),
         "IVR_RTP_END": str(rtp_end),
     }
+    if sip_proxy is not None:
+        env["IVR_SIP_PROXY"] = sip_proxy
     settings = _settings_with(env)
     password = load_or_create_ari_password(data_dir)
     env["IVR_ARI_PASSWORD"] = password
@@ -87,6 +95,7 @@ def start_test_pbx(
         app=app,
         rtp_start=rtp_start,
         rtp_end=rtp_end,
+        sip_proxy=settings.sip_proxy,
     )
     running = TestPbx(pbx=pbx_for(settings, config), config=config, data_dir=data_dir, env=env)
     try:

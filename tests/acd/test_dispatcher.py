@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from acd import conversation_marker
 from acd.caller_directory import Caller, CallerDirectory
 from acd.dispatcher import ORIGINATE_GRACE_S, Dispatcher
 from acd.events import (
@@ -251,6 +252,7 @@ async def test_connect_stops_hold_music_and_bridges_caller_and_agent(env: Env) -
         "channels.stop_moh",
         "bridges.create",
         "bridges.add_channel",
+        "channels.set_var",  # the conversation's mark
     ]
     assert env.ari.calls_to("channels.stop_moh") == [(("chan-call-1",), {})]
     assert env.ari.calls_to("bridges.create") == [((), {"bridge_type": "mixing", "bridge_id": BRIDGE})]
@@ -331,6 +333,28 @@ async def test_the_agent_hanging_up_ends_the_conversation_and_gives_the_caller_b
     assert env.hangups() == []  # the leg is already gone
 
 
+async def test_a_caller_put_through_is_marked_on_its_channel_once_bridged(env: Env) -> None:
+    """The mark outlives a killed controller and its lost writes (``conversation_marker``): it is set
+    once both are in the bridge, before the caller's flow hears of it."""
+    await env.connected()
+    ops = [name for name, _a, _k in env.ari.log]
+    assert ops.index("bridges.add_channel") < ops.index("channels.set_var")
+    assert env.ari.calls_to("channels.set_var") == [
+        ((f"chan-{CALL}", conversation_marker.VAR, conversation_marker.mark(CALL, AGENT, when(0))), {})
+    ]
+    await env.destroyed(second=40)
+    assert len(env.ari.calls_to("channels.set_var")) == 1  # the conversation's end changes nothing
+
+
+async def test_a_bridge_that_fails_leaves_no_mark(env: Env) -> None:
+    env.caller()
+    await env.ring()
+    await env.answered()
+    env.ari.fail("bridges.add_channel", not_found())
+    await env.dispatcher.execute(Connect(OFFER, CALL, AGENT))
+    assert env.ari.calls_to("channels.set_var") == []
+
+
 async def test_the_caller_leaving_hangs_up_the_agents_leg(env: Env) -> None:
     await env.connected()
     await env.dispatcher.caller_left(CALL)
@@ -356,6 +380,7 @@ async def test_requeue_hangs_up_the_agent_without_ending_the_conversation(env: E
     assert env.ari.calls_to("bridges.destroy") == [((BRIDGE,), {})]
     assert env.posts[CALL][-1] == fe.BackInQueue("returns")
     assert (caller.queue, caller.agent) == ("returns", None)
+    assert env.ari.calls_to("channels.set_var")[-1] == ((f"chan-{CALL}", conversation_marker.VAR, ""), {})
     reported = list(env.reported)
     await env.destroyed(second=30)
     assert env.reported == reported  # neither ConversationEnded nor OfferFailed

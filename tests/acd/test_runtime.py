@@ -314,6 +314,91 @@ async def test_the_operator_a_caller_talked_with_is_named_when_its_offers_are_cl
     assert service.dispatcher.talked_with == {}
 
 
+async def test_a_conversation_marked_on_the_callers_channel_is_over_after_the_restart(env: Env) -> None:
+    """The kill took the store's writes of the conversation's end and the caller's next node: the caller
+    comes back at its queue node, not in a bridge. The mark on its channel says the conversation is over:
+    its operator is freed, its offer closed as answered, and the caller's flow goes on at ``after``."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from acd import conversation_marker
+    from acd.events import CallGone
+    from ivr.calls.ports import QueueRequest
+    from ivr.flows.events import QueueDone
+
+    waited = datetime(2026, 12, 1, 1, 0, 0, 123000, tzinfo=UTC)
+    rows = [SimpleNamespace(agent="2102", state="on_call", at=T0, reason=None, call_id="call-5")]
+    service = await env.start(Store(rows))
+    reported: list[object] = []
+    real_report = service.report
+
+    def report(event: Any) -> None:
+        reported.append(event)
+        real_report(event)
+
+    service.report = report  # type: ignore[method-assign]
+    value = conversation_marker.mark("call-5", "2102", waited)
+    env.ari.channels_by_id["chan-5"] = replace(channel("chan-5"), channelvars={"IVR_TALKED": value})
+    await env.runtime.reconcile({"chan-5"})
+    assert CallGone("call-5") in reported
+    [(args, kwargs)] = env.store.named("close_open_offers")
+    assert (args[0], args[2], kwargs) == ("call-5", "answered", {"answered_by": "2102"})
+    posted: list[object] = []
+    service.enter(QueueRequest("call-5", "chan-5", "orders", 0, "en", waited, 300.0), posted.append)
+    assert posted == [QueueDone("orders", "answered", agent="2102")]
+    assert service.callers.get("call-5") is None
+
+
+async def test_the_mark_names_the_operator_who_left_while_away_when_the_store_lost_it(env: Env) -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from acd import conversation_marker
+
+    service = await env.start()  # the store remembers no operator on call-5 (the writes were lost)
+    value = conversation_marker.mark("call-5", "2103", datetime.now(UTC))
+    env.ari.channels_by_id["chan-5"] = replace(channel("chan-5"), channelvars={"IVR_TALKED": value})
+    env.ari.bridges_by_id["leg-call-5-bridge"] = Bridge("leg-call-5-bridge", channels=("chan-5",))
+    await env.runtime.reconcile({"chan-5"})
+    assert service.dispatcher.ended_while_away == {"call-5"}
+    assert service.dispatcher.talked_with == {"call-5": "2103"}
+
+
+async def test_a_mark_from_an_earlier_wait_does_not_end_the_callers_new_wait(env: Env) -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime, timedelta
+
+    from acd import conversation_marker
+    from ivr.calls.ports import QueueRequest
+
+    earlier = datetime(2026, 12, 1, 1, 0, 0, tzinfo=UTC)
+    service = await env.start()
+    value = conversation_marker.mark("call-5", "2102", earlier)
+    env.ari.channels_by_id["chan-5"] = replace(channel("chan-5"), channelvars={"IVR_TALKED": value})
+    await env.runtime.reconcile({"chan-5"})
+    posted: list[object] = []
+    again = QueueRequest("call-5", "chan-5", "orders", 0, "en", earlier + timedelta(minutes=3), 300.0)
+    service.enter(again, posted.append)
+    assert posted == []  # waiting again
+    assert service.callers.get("call-5") is not None
+    assert service.dispatcher.ended_while_away == set()
+
+
+async def test_a_mark_on_a_channel_not_in_the_app_or_on_a_leg_is_ignored(env: Env) -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from acd import conversation_marker
+
+    service = await env.start()
+    value = conversation_marker.mark("call-5", "2102", datetime.now(UTC))
+    env.ari.channels_by_id["chan-5"] = replace(channel("chan-5"), channelvars={"IVR_TALKED": value})
+    leg = replace(channel("leg-call-6-o1", name="PJSIP/2101-1"), channelvars={"IVR_TALKED": value})
+    env.ari.channels_by_id["leg-call-6-o1"] = leg
+    await env.runtime.reconcile({"leg-call-6-o1"})
+    assert service.dispatcher.ended_while_away == set()
+
+
 async def test_reconcile_leaves_the_legs_of_this_controller_alone(env: Env) -> None:
     service = await env.start()
     service.dispatcher.restore_conversation(

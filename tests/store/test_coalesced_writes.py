@@ -4,13 +4,13 @@ database exactly as writes run one by one do."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event
 
-from ivr.store import CallRecorder, CallStore, Write, default_db_url
+from ivr.store import CallRecorder, CallStore, Write
 
 T0 = datetime(2025, 3, 1, 9, 0, 0, tzinfo=UTC)
 
@@ -55,9 +55,9 @@ def random_writes(seed: int, calls: int = 12, per_call: int = 12) -> list[Write]
 
 
 async def record_all(
-    tmp_path: Path, name: str, coalesce: bool, writes: list[Write], batch_size: int
+    new_store_url: Callable[[str], str], name: str, coalesce: bool, writes: list[Write], batch_size: int
 ) -> list[dict[str, Any]]:
-    store = CallStore(default_db_url(tmp_path / name), coalesce_writes=coalesce)
+    store = CallStore(new_store_url(name), coalesce_writes=coalesce)
     await store.open()
     recorder = CallRecorder(store, batch_size=batch_size)
     for write in writes:
@@ -70,12 +70,14 @@ async def record_all(
     return sorted(records, key=lambda r: str(r["id"]))
 
 
-async def test_coalesced_writes_leave_the_same_records_as_one_by_one(tmp_path: Path) -> None:
+async def test_coalesced_writes_leave_the_same_records_as_one_by_one(
+    new_store_url: Callable[[str], str],
+) -> None:
     for seed in range(4):
         writes = random_writes(seed)
-        expected = await record_all(tmp_path, f"plain{seed}", False, writes, batch_size=1)
+        expected = await record_all(new_store_url, f"plain{seed}", False, writes, batch_size=1)
         for batch_size in (1, 7, 200):
-            got = await record_all(tmp_path, f"co{seed}-{batch_size}", True, writes, batch_size)
+            got = await record_all(new_store_url, f"co{seed}-{batch_size}", True, writes, batch_size)
             assert got == expected, (seed, batch_size)
         assert any(r["path"] for r in expected) and any(r["outcome"] for r in expected)
 
@@ -92,9 +94,9 @@ class Statements:
 
 
 async def test_a_committed_calls_row_is_not_created_again_but_forgotten_after_a_failure(
-    tmp_path: Path,
+    store_url: str,
 ) -> None:
-    store = CallStore(default_db_url(tmp_path))
+    store = CallStore(store_url)
     await store.open()
     statements = Statements()
     event.listen(Engine, "before_cursor_execute", statements)
@@ -120,8 +122,8 @@ async def test_a_committed_calls_row_is_not_created_again_but_forgotten_after_a_
     await store.close()
 
 
-async def test_a_batch_of_many_calls_writes_is_a_few_statements(tmp_path: Path) -> None:
-    store = CallStore(default_db_url(tmp_path))
+async def test_a_batch_of_many_calls_writes_is_a_few_statements(store_url: str) -> None:
+    store = CallStore(store_url)
     await store.open()
     statements = Statements()
     event.listen(Engine, "before_cursor_execute", statements)
@@ -139,11 +141,11 @@ async def test_a_batch_of_many_calls_writes_is_a_few_statements(tmp_path: Path) 
     await store.close()
 
 
-async def test_an_orm_write_after_held_back_updates_sees_them(tmp_path: Path) -> None:
+async def test_an_orm_write_after_held_back_updates_sees_them(new_store_url: Callable[[str], str]) -> None:
     """A call row loaded by an earlier write of the batch is read again after held-back updates."""
     outcomes = []
     for coalesce in (False, True):
-        store = CallStore(default_db_url(tmp_path / str(coalesce)), coalesce_writes=coalesce)
+        store = CallStore(new_store_url(str(coalesce)), coalesce_writes=coalesce)
         await store.open()
         kept = []  # a row the session still holds (as a write holding it would): stale unless reloaded
         async with store.batch():

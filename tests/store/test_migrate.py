@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
-from pathlib import Path
 
+import pytest
 from alembic import command
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from ivr.store.migrate import VERSIONS_DIR, alembic_config, revision_links, script_heads
 
@@ -39,21 +41,25 @@ def test_shipped_migrations_have_one_head_the_newest_file() -> None:
     assert heads is not None and newest is not None and heads == {newest[0]}
 
 
-def _version(db: Path) -> list[str]:
-    engine = create_engine(f"sqlite:///{db}")
+async def _read_version(db_url: str) -> list[str]:
+    engine = create_async_engine(db_url)
     try:
-        with engine.connect() as conn:
-            return [str(v) for v in conn.execute(text("SELECT version_num FROM alembic_version")).scalars()]
+        async with engine.connect() as conn:
+            rows = await conn.execute(text("SELECT version_num FROM alembic_version"))
+            return [str(v) for v in rows.scalars()]
     finally:
-        engine.dispose()
+        await engine.dispose()
+
+
+def _version(db_url: str) -> list[str]:
+    return asyncio.run(_read_version(db_url))
 
 
 OPEN_AND_REPORT = """
 import asyncio, sys
-from pathlib import Path
-from ivr.store import CallStore, default_db_url
+from ivr.store import CallStore
 async def main():
-    store = CallStore(default_db_url(Path(sys.argv[1])))
+    store = CallStore(sys.argv[1])
     await store.open()
     await store.close()
 asyncio.run(main())
@@ -61,21 +67,38 @@ print("alembic" in sys.modules)
 """
 
 
-def _open_in_fresh_process(data_dir: Path) -> bool:
+def _open_in_fresh_process(db_url: str) -> bool:
     """Open the store in a new interpreter; True when Alembic had to be imported."""
     done = subprocess.run(
-        [sys.executable, "-c", OPEN_AND_REPORT, str(data_dir)], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", OPEN_AND_REPORT, db_url], capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip().splitlines()[-1] == "True"
 
 
-def test_a_database_at_head_opens_without_alembic_and_an_older_one_is_upgraded(tmp_path: Path) -> None:
-    assert _open_in_fresh_process(tmp_path) is True  # a new database: Alembic creates it
-    assert _open_in_fresh_process(tmp_path) is False  # at head: no Alembic at all
-    db = tmp_path / "ivr.db"
-    at_head = _version(db)
-    command.downgrade(alembic_config(f"sqlite:///{db}"), "-1")  # as before the newest migration
-    assert _version(db) != at_head
-    assert _open_in_fresh_process(tmp_path) is True  # behind: Alembic runs
-    assert _version(db) == at_head
+def test_a_database_at_head_opens_without_alembic_and_an_older_one_is_upgraded(db_url: str) -> None:
+    assert _open_in_fresh_process(db_url) is True  # a new database: Alembic creates it
+    assert _open_in_fresh_process(db_url) is False  # at head: no Alembic at all
+    at_head = _version(db_url)
+    command.downgrade(alembic_config(db_url), "-1")  # as before the newest migration
+    assert _version(db_url) != at_head
+    assert _open_in_fresh_process(db_url) is True  # behind: Alembic runs
+    assert _version(db_url) == at_head
+
+
+async def _open_in_a_process(db_url: str) -> str:
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", OPEN_AND_REPORT, db_url, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    out, err = await child.communicate()
+    assert child.returncode == 0, err.decode()
+    return out.decode().strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])  # a cluster's database (one SQLite file has one node)
+async def test_nodes_starting_together_on_a_new_database_all_open_it(db_url: str) -> None:
+    """Three controllers (a cluster's nodes) open one new database at once: one migrates it, the others
+    wait for it and find it at head (without a lock two would both create the tables and one fail)."""
+    imported_alembic = await asyncio.gather(*(_open_in_a_process(db_url) for _ in range(3)))
+    assert sorted(imported_alembic) == ["False", "False", "True"]
+    assert len(await _read_version(db_url)) == 1

@@ -1,29 +1,53 @@
 from __future__ import annotations
 
+import asyncio
 import io
-from pathlib import Path
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from ivr.store import CallStore, default_db_url
+from ivr.store import CallStore
 from ivr.store.migrate import MIGRATIONS_DIR, alembic_config
 from ivr.store.models import Base
 
 
-async def test_migrations_match_models(tmp_path: Path) -> None:
-    store = CallStore(default_db_url(tmp_path))
+def _differences(connection: Connection) -> list[object]:
+    return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+
+
+async def _schema_diff_and_tables(db_url: str) -> tuple[list[object], set[str]]:
+    engine = create_async_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            diff = await conn.run_sync(_differences)
+            tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+    finally:
+        await engine.dispose()
+    return diff, tables
+
+
+async def test_migrations_match_models(db_url: str) -> None:
+    store = CallStore(db_url)
     await store.open()
     await store.close()
-    engine = create_engine(f"sqlite:///{tmp_path / 'ivr.db'}")
-    try:
-        with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-    finally:
-        engine.dispose()
+    diff, tables = await _schema_diff_and_tables(db_url)
     assert diff == []
+    assert set(Base.metadata.tables) <= tables
+
+
+def test_every_migration_downgrades_and_upgrades_again(db_url: str) -> None:
+    cfg = alembic_config(db_url)
+    command.upgrade(cfg, "head")
+    command.downgrade(cfg, "base")
+    _diff, tables = asyncio.run(_schema_diff_and_tables(db_url))
+    assert tables == {"alembic_version"}
+    command.upgrade(cfg, "head")
+    diff, tables = asyncio.run(_schema_diff_and_tables(db_url))
+    assert diff == [] and set(Base.metadata.tables) <= tables
 
 
 def test_postgresql_ddl_renders_without_sqlite_only_sql() -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import cast
 
 import pytest
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
-from ivr.store import CallRecorder, CallStore, Write, default_db_url
+from ivr.store import CallRecorder, CallStore, Write, default_db_url, is_transient
 
 T0 = datetime(2025, 3, 1, 9, 0, 0, tzinfo=UTC)
 
@@ -42,6 +42,7 @@ async def test_submit_applies_in_order(store: CallStore) -> None:
     await recorder.close()
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # SQLite's write lock; PostgreSQL: its restart test
 async def test_survives_locked_database_and_delivers_in_order(
     store: CallStore, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -208,6 +209,33 @@ async def test_queued_writes_share_transactions_and_a_bad_one_costs_only_itself(
     assert 1 <= batches < 40  # far fewer transactions than writes
 
 
+async def test_writes_arriving_within_the_linger_share_one_transaction(store: CallStore) -> None:
+    """Group commit: a quiet system's writes come one at a time; lingering lets them share."""
+    transactions = 0
+    real_batch = store.batch
+
+    def counting_batch():  # type: ignore[no-untyped-def]
+        nonlocal transactions
+        transactions += 1
+        return real_batch()
+
+    store.batch = counting_batch  # type: ignore[method-assign]
+    lingering, eager = CallRecorder(store, linger_s=0.2), CallRecorder(store)
+    for recorder, call in ((lingering, "c1"), (eager, "c2")):
+        transactions = 0
+        for i in range(3):
+            recorder.submit(node(call, f"n{i}", i))
+            await asyncio.sleep(0.02)  # apart, as one call's events are
+        assert await recorder.flush(5)
+        await recorder.close()
+        record = await store.get_call(call)
+        assert record is not None and record["path"] == ["n0", "n1", "n2"]
+        if recorder is lingering:
+            assert transactions == 1
+        else:
+            assert transactions == 0  # each write alone: its own transaction, no batch()
+
+
 class DownThenUpStore:
     """A stand-in store whose writes fail ``failures`` times (database down), then succeed."""
 
@@ -256,3 +284,28 @@ async def test_a_full_queue_drops_new_writes_with_one_log_line_and_a_count(
     assert call is not None and call["path"] == [f"n{i}" for i in range(50)]
     await recorder.close()
     await store.close()
+
+
+class _PgError(Exception):
+    """Stands in for asyncpg's error as SQLAlchemy wraps it: a plain DBAPI error with a SQLSTATE."""
+
+    def __init__(self, sqlstate: str | None) -> None:
+        super().__init__(f"sqlstate {sqlstate}")
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("sqlstate", "transient"),
+    [
+        ("57P03", True),  # the database system is starting up / shutting down
+        ("57P01", True),  # terminating connection due to administrator command
+        ("08006", True),  # connection failure
+        ("40P01", True),  # deadlock: the transaction was rolled back, a retry may pass
+        ("53300", True),  # too many connections
+        ("23505", False),  # unique violation: the write itself is wrong
+        ("22001", False),  # value too long
+        (None, False),
+    ],
+)
+def test_postgresql_errors_are_transient_by_their_sqlstate(sqlstate: str | None, transient: bool) -> None:
+    assert is_transient(DBAPIError("INSERT …", None, _PgError(sqlstate))) is transient
