@@ -161,11 +161,20 @@ class CallerRun:
 
 
 class AcdBench:
-    def __init__(self, pbx: TestPbx, controller: ControllerProcess, config: AcdConfig, workdir: Path) -> None:
+    def __init__(
+        self,
+        pbx: TestPbx,
+        controller: ControllerProcess,
+        config: AcdConfig,
+        workdir: Path,
+        *,
+        registrar: str | None = None,
+    ) -> None:
         self.pbx = pbx
         self.controller = controller
         self.config = config
         self.workdir = workdir
+        self.registrar = registrar or pbx.sip_target  # HOST:PORT the phones register at (or Kamailio's)
         self.phones: list[Phone] = []
 
     async def start_phones(self, plan: Plan, budget_s: float) -> None:
@@ -188,7 +197,7 @@ class AcdBench:
                 )
             reg = await run_sipp(
                 "register",
-                self.pbx.sip_target,
+                self.registrar,
                 service=agent.id,
                 auth=(agent.id, agent.secret),
                 keys={"contact_host": "127.0.0.1", "contact_port": str(port), "expires": "3600"},
@@ -197,14 +206,20 @@ class AcdBench:
             if not reg.ok:
                 raise BenchError(f"operator {agent.id} did not register:\n{reg.describe()}")
 
-    async def all_available(self, within_s: float = 60.0) -> None:
+    async def all_available(self, within_s: float = 60.0, *, registered: bool = True) -> None:
+        """Wait until every operator is available (and, with ``registered``, its phone registered here:
+        phones registered at a Kamailio in front are not seen by Asterisk)."""
         ids = {a.id for a in self.config.agents}
         deadline = time.monotonic() + within_s
         body: object = None
         while time.monotonic() < deadline:
             status, body = await asyncio.to_thread(self.controller.get, "/api/agents")
             if status == 200 and isinstance(body, list):
-                ready = {a["id"] for a in body if a.get("registered") and a.get("state") == "available"}
+                ready = {
+                    a["id"]
+                    for a in body
+                    if (a.get("registered") or not registered) and a.get("state") == "available"
+                }
                 if ids <= ready:
                     return
             await asyncio.sleep(0.5)

@@ -110,6 +110,7 @@ class LoadRun:
         self.pbx = pbx
         self.controller = controller
         self.workdir = workdir
+        self.target = pbx.sip_target  # where callers' INVITEs go (a Kamailio in front, for bench.cluster)
 
     def roots(self) -> dict[str, int]:
         asterisk = self.pbx.pbx.pid
@@ -127,7 +128,7 @@ class LoadRun:
             hangs_up = plan.kind.scenario == HANGS_UP
             started[plan.kind.name] = await start_sipp(
                 ABANDON_SCENARIO if hangs_up else CALLER_SCENARIO,
-                self.pbx.sip_target,
+                self.target,
                 service="0120",  # no flow binds it: the default flow (shop) answers
                 keys={
                     "display": f"load {plan.kind.name}",

@@ -102,11 +102,20 @@ def split_calls(total: int, kinds: Sequence[Kind]) -> list[int]:
     return counts
 
 
-def plan_mix(rate: float, duration_s: float, *, seed: int, kinds: Sequence[Kind] = KINDS) -> list[KindPlan]:
+def plan_mix(
+    rate: float,
+    duration_s: float,
+    *,
+    seed: int,
+    kinds: Sequence[Kind] = KINDS,
+    answer_s: tuple[float, float] = (ANSWER_LOW_S, ANSWER_HIGH_S),
+) -> list[KindPlan]:
     """Calls arriving at ``rate`` per second for ``duration_s``, split by kind; each kind arrives at its
-    share of the rate. Agent callers get an answer delay uniform over 1.0-8.0 s (0.1 s steps, ``seed``)."""
+    share of the rate. Agent callers get an answer delay uniform over ``answer_s`` (default 1.0-8.0 s,
+    0.1 s steps, ``seed``)."""
     if rate <= 0 or duration_s <= 0:
         raise ValueError("rate and duration must be > 0")
+    low, high = answer_s
     total = max(len(kinds), round(rate * duration_s))
     rng = random.Random(seed)
     plans = []
@@ -114,7 +123,7 @@ def plan_mix(rate: float, duration_s: float, *, seed: int, kinds: Sequence[Kind]
         if calls == 0:
             continue
         delays = [
-            rng.randint(round(ANSWER_LOW_S * 10), round(ANSWER_HIGH_S * 10)) / 10 if kind.with_agent else None
+            rng.randint(round(low * 10), round(high * 10)) / 10 if kind.with_agent else None
             for _ in range(calls)
         ]
         numbers = tuple(caller_number(kind, i, d) for i, d in enumerate(delays))

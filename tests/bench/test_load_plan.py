@@ -42,3 +42,11 @@ def test_plan_mix_places_rate_times_duration_calls_with_unique_numbers() -> None
 
 def test_injection_file_is_sequential_one_number_per_line() -> None:
     assert injection_file(["911", "922"]) == "SEQUENTIAL\n911;\n922;\n"
+
+
+def test_plan_mix_answer_delays_stay_within_the_range_given() -> None:
+    agent = next(k for k in KINDS if k.with_agent)
+    (plan,) = plan_mix(1.0, 200, seed=3, kinds=[agent], answer_s=(1.0, 4.0))
+    delays = {int(n[2:4]) for n in plan.numbers}
+    assert min(delays) >= 10 and max(delays) <= 40
+    assert len(delays) > 10  # spread over the range, not one value
