@@ -321,10 +321,21 @@ class Dispatcher:
             caller.post(fe.QueueDone(caller.queue, "answered", agent=caller.agent))
 
     async def _close_bridge(self, call_id: str) -> bool:
-        """Hang up the call's legs still up and destroy its bridge; False if it had none."""
+        """Take the caller out, hang up the call's legs still up and destroy its bridge; False if it had
+        none.
+
+        The caller leaves by ``removeChannel`` first, never by the bridge's destruction alone: Asterisk
+        answers ``removeChannel`` only once the caller's Stasis control has left the bridge, whereas after
+        ``DELETE /bridges`` the control still names the dying bridge for a moment, and a prompt the
+        caller's flow plays then (the survey after the operator hung up) is silently dropped: no
+        PlaybackStarted, no PlaybackFinished, and the flow waits for it forever."""
         conversation = self.conversations.pop(call_id, None)
         if conversation is None:
             return False
+        caller = self._callers.get(call_id)
+        if caller is not None:
+            with contextlib.suppress(AriError):  # not in it (never joined, or gone): nothing to do
+                await self._ari.bridges.remove_channel(conversation.bridge_id, [caller.channel_id])
         for channel_id in conversation.legs:
             if channel_id in self.by_channel:
                 with contextlib.suppress(AriError):

@@ -38,11 +38,21 @@ def main() -> int:
     args = parser.parse_args()
     templates = load_templates_module(args.module)
     values = {
-        "name": "main", "sip_port": 5060, "ari_port": 8088, "ari_user": args.ari_user,
-        "ari_password": "__IVR_ARI_PASSWORD__", "ari_password_hash": "__IVR_ARI_PASSWORD_HASH__",
-        "app": args.app, "rtp_start": 10000, "rtp_end": 10099,
-        "instance_dir": args.instance_dir, "sounds_dir": f"{args.instance_dir}/sounds", "moddir": args.moddir,
-        "datadir": "/usr/share/asterisk", "bind_address": "0.0.0.0", "trunk_match": args.trunk_match,
+        "name": "main",
+        "sip_port": 5060,
+        "ari_port": 8088,
+        "ari_user": args.ari_user,
+        "ari_password": "__IVR_ARI_PASSWORD__",
+        "ari_password_hash": "__IVR_ARI_PASSWORD_HASH__",
+        "app": args.app,
+        "rtp_start": 10000,
+        "rtp_end": 10099,
+        "instance_dir": args.instance_dir,
+        "sounds_dir": f"{args.instance_dir}/sounds",
+        "moddir": args.moddir,
+        "datadir": "/usr/share/asterisk",
+        "bind_address": "0.0.0.0",
+        "trunk_match": args.trunk_match,
         "tone_country": args.tone_country,
     }
     templates.write_rendered(templates.render_templates(values, args.templates), args.out)

@@ -10,6 +10,7 @@ failure alone. Long-running work (HTTP lookups) runs in the call's child tasks, 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -37,6 +38,14 @@ T = TypeVar("T")
 
 CALLBACK_QUEUE = "operator"
 """Where a callback promised outside any queue (after hours) waits for an agent."""
+
+PLAYBACK_START_TIMEOUT_S = 5.0
+"""How long a prompt Asterisk accepted may take to start (``PlaybackStarted``) while no other prompt of the
+call plays. Asterisk can drop an accepted playback without any event (e.g. one played just as the caller
+leaves a bridge); past this the prompt counts as stopped, so a node waiting for its end moves on."""
+
+PLAYBACK_WATCH_PREFIX = "~playback-start:"
+"""Timer names of the playback watchdog (a flow's own timer names always contain ``#``)."""
 
 
 class ChannelGone(Exception):
@@ -82,6 +91,7 @@ class CommandExecutor:
         self.recordings: dict[str, str] = {}  # ARI recording name -> flow name
         self.active_plays: set[str] = set()  # play ids playing now (barge-in is the engine's decision)
         self.stopped_plays: set[str] = set()
+        self.unstarted_plays: set[str] = set()  # accepted by ARI, no PlaybackStarted yet (watched)
         self.lang = ""
         self.queued: str | None = None  # the queue the caller waits in, if any
         self.last_queue: str | None = None
@@ -160,6 +170,7 @@ class CommandExecutor:
             self._post(PlaybackDone(play_id=command.play_id))
             return
         self.active_plays.add(command.play_id)
+        self.unstarted_plays.add(command.play_id)
         try:
             await self._on_caller(
                 self._ari.channels.play(
@@ -169,7 +180,10 @@ class CommandExecutor:
         except AriError as exc:
             log.error("call %s: playback failed (%s); continuing without it", self.call_id, exc)
             self.active_plays.discard(command.play_id)
+            self.unstarted_plays.discard(command.play_id)
             self._post(PlaybackDone(play_id=command.play_id, stopped=True))
+            return
+        self.timers.start(PLAYBACK_WATCH_PREFIX + command.play_id, PLAYBACK_START_TIMEOUT_S)
 
     async def _stop_play(self, play_id: str) -> None:
         if play_id not in self.active_plays or play_id in self.stopped_plays:
@@ -184,8 +198,42 @@ class CommandExecutor:
             # plays on and its PlaybackFinished comes as usual — not a reason to end the call
             log.info("call %s: playback %s not stopped: %s", self.call_id, play_id, exc)
 
+    def playback_started(self, ari_playback_id: str) -> None:
+        """``PlaybackStarted`` of one of this call's prompts: the watchdog stands down."""
+        play_id = ari_playback_id.removeprefix(playback_id(self.call_id, ""))
+        if play_id in self.unstarted_plays:
+            self.unstarted_plays.discard(play_id)
+            self.timers.cancel(PLAYBACK_WATCH_PREFIX + play_id)
+
     def playback_finished(self, play_id: str) -> None:
         self.active_plays.discard(play_id)
+        if play_id in self.unstarted_plays:
+            self.unstarted_plays.discard(play_id)
+            self.timers.cancel(PLAYBACK_WATCH_PREFIX + play_id)
+
+    async def playback_overdue(self, timer_name: str) -> PlaybackDone | None:
+        """The watchdog of a prompt fired (in the call's own event order). A prompt that has not started
+        while no other prompt of the call plays is lost: it is stopped in case it starts late, and counts
+        as stopped, so the node waiting for its end goes on (a no-input timer, a retry, its fallback)."""
+        play_id = timer_name.removeprefix(PLAYBACK_WATCH_PREFIX)
+        if play_id not in self.unstarted_plays:
+            return None  # started or finished meanwhile
+        if self.active_plays - self.unstarted_plays:
+            # Asterisk plays a channel's prompts one after another: wait while another one plays.
+            self.timers.start(timer_name, PLAYBACK_START_TIMEOUT_S)
+            return None
+        log.warning(
+            "call %s: prompt %s accepted by Asterisk but not started within %.0f s; going on without it",
+            self.call_id,
+            play_id,
+            PLAYBACK_START_TIMEOUT_S,
+        )
+        self.unstarted_plays.discard(play_id)
+        self.active_plays.discard(play_id)
+        self.stopped_plays.add(play_id)
+        with contextlib.suppress(AriError):
+            await self._ari.playbacks.stop(playback_id(self.call_id, play_id))
+        return PlaybackDone(play_id=play_id, stopped=True)
 
     # --- lookups ---------------------------------------------------------------------------------
 

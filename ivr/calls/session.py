@@ -23,6 +23,7 @@ from ivr.ari.events import (
     ChannelDtmfReceived,
     ChannelHangupRequest,
     PlaybackFinished,
+    PlaybackStarted,
     RecordingFailed,
     RecordingFinished,
     StasisEnd,
@@ -31,7 +32,7 @@ from ivr.ari.events import (
 from ivr.ari.models import Channel
 from ivr.calls.call_log import CallLog
 from ivr.calls.callerid import caller_name, caller_number
-from ivr.calls.executor import ChannelGone, CommandExecutor
+from ivr.calls.executor import PLAYBACK_WATCH_PREFIX, ChannelGone, CommandExecutor
 from ivr.calls.legs import LegRegistry
 from ivr.calls.lifecycle import CallLife, cause_text
 from ivr.calls.ports import AriPort, QueuePort
@@ -41,7 +42,7 @@ from ivr.calls.translate import to_flow_event
 from ivr.calls.voicemail_files import VoicemailFiler
 from ivr.flows import commands as c
 from ivr.flows.engine import CallContext, CallState, FlowEngine
-from ivr.flows.events import Event, PlaybackDone, QueueDone, RecordingDone
+from ivr.flows.events import Event, PlaybackDone, QueueDone, RecordingDone, TimerFired
 from ivr.flows.model import Flow
 from ivr.store.write_behind import CallRecorder
 
@@ -215,6 +216,8 @@ class CallSession:
                 await self.exec.on_leg_event(item)
                 return
             flow_event = await self._from_ari(item)
+        elif isinstance(item, TimerFired) and item.name.startswith(PLAYBACK_WATCH_PREFIX):
+            flow_event = await self.exec.playback_overdue(item.name)  # None: the prompt is fine
         else:
             flow_event = item
             if isinstance(item, QueueDone):
@@ -232,6 +235,9 @@ class CallSession:
             self.life.hangup_reported(
                 cause_text(item.cause, cause_txt), destroyed=isinstance(item, ChannelDestroyed)
             )
+            return None
+        if isinstance(item, PlaybackStarted):
+            self.exec.playback_started(item.playback.id)
             return None
         if not self.life.accepts_flow_events():
             return None

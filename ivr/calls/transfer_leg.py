@@ -116,6 +116,10 @@ class TransferLeg:
     async def _finish(self, cause: int | None) -> None:
         self.done = True
         if self._bridged:
+            # The caller leaves first: a prompt played just after a bridge is destroyed around the caller
+            # can be dropped by Asterisk without any event (``acd.dispatcher.Dispatcher._close_bridge``).
+            with contextlib.suppress(AriError):
+                await self._ari.bridges.remove_channel(self.bridge_id, [self.caller_channel])
             with contextlib.suppress(AriError):
                 await self._ari.bridges.destroy(self.bridge_id)
         elif not self.answered:

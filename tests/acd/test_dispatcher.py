@@ -333,6 +333,30 @@ async def test_the_agent_hanging_up_ends_the_conversation_and_gives_the_caller_b
     assert env.hangups() == []  # the leg is already gone
 
 
+async def test_the_caller_is_taken_out_of_the_bridge_before_it_goes_and_before_its_flow_goes_on(
+    env: Env,
+) -> None:
+    """bench.cluster, caller 923400005: destroying the bridge with the caller still in it left the
+    caller's Stasis control naming the dying bridge for a moment; the survey prompt played then was
+    dropped by Asterisk without a PlaybackFinished and the call hung silent. The caller now leaves by
+    ``removeChannel`` (answered once it is out), before the bridge goes and before QueueDone."""
+    caller = await env.connected()
+    bridge_ops_when_told: list[list[str]] = []
+    caller.post = lambda e: bridge_ops_when_told.append(env.ari.ops("bridges."))
+    await env.destroyed(second=40)
+    assert env.ari.calls_to("bridges.remove_channel") == [((BRIDGE, [f"chan-{CALL}"]), {})]
+    ops = env.ari.ops("bridges.")
+    assert ops.index("bridges.remove_channel") < ops.index("bridges.destroy")
+    assert bridge_ops_when_told == [ops]  # QueueDone only once the caller is out and the bridge gone
+
+
+async def test_a_caller_who_left_is_not_taken_out_of_the_bridge(env: Env) -> None:
+    await env.connected()
+    await env.dispatcher.caller_left(CALL)
+    assert env.ari.calls_to("bridges.remove_channel") == []
+    assert env.ari.calls_to("bridges.destroy") == [((BRIDGE,), {})]
+
+
 async def test_a_caller_put_through_is_marked_on_its_channel_once_bridged(env: Env) -> None:
     """The mark outlives a killed controller and its lost writes (``conversation_marker``): it is set
     once both are in the bridge, before the caller's flow hears of it."""

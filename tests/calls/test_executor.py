@@ -10,7 +10,7 @@ from ivr.calls.executor import ChannelGone, CommandExecutor
 from ivr.calls.legs import LegRegistry
 from ivr.calls.lifecycle import CallLife
 from ivr.flows import commands as c
-from ivr.flows.events import Event, QueueDone, TransferDone
+from ivr.flows.events import Event, PlaybackDone, QueueDone, TransferDone
 from ivr.flows.prompts import Digits, Speak
 from tests.calls.fake_ari import FakeAri, not_found, not_in_stasis
 from tests.calls.harness import ImmediateRecorder, NamingRenderer, RecordingStore
@@ -150,3 +150,51 @@ async def test_a_resumed_caller_reenters_its_queue_with_its_original_arrival() -
     assert first.entered_at == arrived  # type: ignore[attr-defined]
     assert second.entered_at > arrived  # type: ignore[attr-defined]
     assert len(store.named("queue_entered")) == 1  # the resumed wait is not recorded twice
+
+
+# --- the playback watchdog (a prompt Asterisk accepted but never plays) ----------------------------
+
+WATCH = "~playback-start:play-1"
+
+
+async def test_a_prompt_that_never_starts_counts_as_stopped_and_is_stopped_in_case_it_starts_late() -> None:
+    ari, posted = FakeAri(), []
+    ex, _, _ = make(ari, posted)
+    await ex.execute(c.Play("play-1", (Speak("How satisfied were you", "en"),)))
+    assert len(ex.timers) == 1  # the watchdog is armed once Asterisk accepted the prompt
+    done = await ex.playback_overdue(WATCH)
+    assert done == PlaybackDone("play-1", stopped=True)
+    assert ari.calls_to("playbacks.stop") == [(("pb-call-1-play-1",), {})]
+    assert "play-1" not in ex.active_plays
+    assert await ex.playback_overdue(WATCH) is None  # once
+
+
+async def test_a_prompt_that_started_is_left_alone_by_the_watchdog() -> None:
+    ari, posted = FakeAri(), []
+    ex, _, _ = make(ari, posted)
+    await ex.execute(c.Play("play-1", (Speak("hi", "en"),)))
+    ex.playback_started("pb-call-1-play-1")
+    assert len(ex.timers) == 0
+    assert await ex.playback_overdue(WATCH) is None
+    assert ari.calls_to("playbacks.stop") == []
+
+
+async def test_a_prompt_waiting_behind_one_that_plays_is_not_lost_until_that_one_ends() -> None:
+    ari, posted = FakeAri(), []
+    ex, _, _ = make(ari, posted)
+    await ex.execute(c.Play("play-1", (Speak("first", "en"),)))
+    ex.playback_started("pb-call-1-play-1")
+    await ex.execute(c.Play("play-2", (Speak("second", "en"),)))
+    assert await ex.playback_overdue("~playback-start:play-2") is None
+    assert len(ex.timers) == 1  # watched again
+    ex.playback_finished("play-1")
+    assert await ex.playback_overdue("~playback-start:play-2") == PlaybackDone("play-2", stopped=True)
+
+
+async def test_a_prompt_asterisk_refused_is_not_watched() -> None:
+    ari, posted = FakeAri(), []
+    ex, _, _ = make(ari, posted)
+    ari.fail("channels.play", AriServerError(500, "POST", "/channels/caller-1/play", "boom"))
+    await ex.execute(c.Play("play-1", (Speak("hi", "en"),)))
+    assert posted == [PlaybackDone("play-1", stopped=True)]
+    assert len(ex.timers) == 0

@@ -225,6 +225,11 @@ async def test_busy_transfer_leg_takes_on_failure_and_answered_one_takes_after(
         await h.until(lambda: expected in h.path())
         assert h.path() == ["go", expected]
         assert h.legs.owner(leg) is None
+        if answered:  # the caller is out of the bridge before it goes and before `after` plays
+            ops = h.ari.ops()
+            last_play = max(i for i, op in enumerate(ops) if op == "channels.play")
+            assert ops.index("bridges.remove_channel") < ops.index("bridges.destroy") < last_play
+            assert h.ari.calls_to("bridges.remove_channel") == [((bargs[0], ["caller-1"]), {})]
     finally:
         await h.close()
 
@@ -309,6 +314,60 @@ async def test_without_an_acd_queues_answer_no_agents() -> None:
         await h.start()
         await h.until(lambda: "sorry" in h.path())
         assert h.path() == ["q", "sorry"]
+    finally:
+        await h.close()
+
+
+SURVEYED = flow(
+    """
+name: s
+languages: [en]
+entry: q
+nodes:
+  q: {type: queue, queue: orders, on_no_agents: bye, after: ask}
+  ask:
+    type: survey
+    prompt: How satisfied were you?
+    no_input: Sorry, I did not get that.
+    timeout: 0.05
+    next: thanks
+  thanks: {type: hangup}
+  bye: {type: hangup}
+"""
+)
+
+
+def playback(h: Harness, kind: str, n: int = -1) -> None:
+    _, kwargs = h.ari.calls_to("channels.play")[n]
+    body = {"id": kwargs["playback_id"], "media_uri": "x", "target_uri": "channel:caller-1", "state": "done"}
+    h.session.deliver(event(kind, playback={**body, "language": "en"}))  # type: ignore[union-attr]
+
+
+async def test_a_survey_prompt_asterisk_never_plays_times_out_to_the_surveys_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """bench.cluster, caller 923400005: the operator hung up, the flow reached the survey and its prompt
+    was accepted by Asterisk but never played (no PlaybackStarted, no PlaybackFinished): the node waited
+    forever and the call stayed up. The watchdog counts the prompt as stopped: the survey's no-input
+    timer runs, it asks again, and without an answer the call ends through ``next``."""
+    monkeypatch.setattr("ivr.calls.executor.PLAYBACK_START_TIMEOUT_S", 0.05)
+    queue = RecordingQueue()
+    h = Harness(SURVEYED, queue=queue)
+    try:
+        await h.start()
+        queue.post(QueueDone("orders", "answered", agent="2101"))  # type: ignore[operator]
+        await h.until(lambda: h.path() == ["q", "ask"])
+        await h.until(lambda: len(h.ari.calls_to("playbacks.stop")) == 1)
+        lost = h.ari.calls_to("channels.play")[0][1]["playback_id"]
+        assert h.ari.calls_to("playbacks.stop") == [((lost,), {})]
+        monkeypatch.setattr("ivr.calls.executor.PLAYBACK_START_TIMEOUT_S", 60.0)  # the retry plays
+        await h.until(lambda: len(played(h)) == 2)  # asked again: the watchdog moved the node on
+        assert played(h)[1][0] == "sound:tts/en/Sorry, I did not get"
+        playback(h, "PlaybackStarted")
+        playback(h, "PlaybackFinished")  # the retry plays; nobody answers; the survey ends
+        await h.until(lambda: "channels.hangup" in h.ari.ops())
+        assert h.path() == ["q", "ask", "thanks"]
+        assert len(h.ari.calls_to("playbacks.stop")) == 1  # the prompt that played was left alone
     finally:
         await h.close()
 
