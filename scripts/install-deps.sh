@@ -37,8 +37,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   echo "==> installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+    # PostgreSQL is run privately (tests, make cluster): no system-wide "15 main" server on port 5432
+    mkdir -p /etc/postgresql-common
+    echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.conf
+  fi
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confdef \
+    -o Dpkg::Options::=--force-confold "${missing[@]}" >/dev/null
 fi
 
 PYTHON=${PYTHON:-python3}
