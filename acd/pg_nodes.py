@@ -17,24 +17,23 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import (
     Column,
     DateTime,
-    Interval,
     MetaData,
     String,
     Table,
     func,
-    literal,
     select,
     text,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.sql.elements import ColumnElement
+
+from acd.pg_tables import NodeScoped
 
 metadata = MetaData()
 
@@ -69,7 +68,7 @@ class NodeRecord:
     refreshed_at: datetime
 
 
-class NodeRegistry:
+class NodeRegistry(NodeScoped):
     """This node's end of ``cluster_nodes``: ``create_table``, ``beat``, ``stale_nodes``, ``claim``."""
 
     def __init__(
@@ -80,17 +79,7 @@ class NodeRegistry:
         stale_after_s: float = STALE_AFTER_S,
         op_timeout_s: float = OP_TIMEOUT_S,
     ) -> None:
-        if not node:
-            raise ValueError("node name must not be empty")
-        if stale_after_s <= 0:
-            raise ValueError("stale_after_s must be positive")
-        self.engine = engine
-        self.node = node
-        self.stale_after_s = stale_after_s
-        self.op_timeout_s = op_timeout_s
-
-    def _stale_before(self) -> ColumnElement[datetime]:
-        return func.now() - literal(timedelta(seconds=self.stale_after_s), Interval())
+        super().__init__(engine, node, stale_after_s=stale_after_s, op_timeout_s=op_timeout_s)
 
     async def create_table(self) -> None:
         async with asyncio.timeout(self.op_timeout_s * 4), self.engine.begin() as conn:

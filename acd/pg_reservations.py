@@ -38,15 +38,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Collection
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from sqlalchemy import Interval, and_, delete, func, literal, not_, or_, select, update
+from sqlalchemy import and_, delete, func, not_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.sql.elements import ColumnElement
 
-from acd.pg_tables import create_acd_tables, reservations
+from acd.pg_tables import NodeScoped, create_acd_tables, reservations
 from acd.pg_waiting_calls import ahead_elsewhere
 from acd.shared_line import Claim
 
@@ -62,7 +61,7 @@ OP_TIMEOUT_S = 5.0
 DB_ERRORS = (SQLAlchemyError, OSError, TimeoutError)
 
 
-class PostgresReservations:
+class PostgresReservations(NodeScoped):
     """This node's view of the cluster-wide reservations (``AgentReservations``)."""
 
     def __init__(
@@ -73,22 +72,12 @@ class PostgresReservations:
         stale_after_s: float = STALE_AFTER_S,
         op_timeout_s: float = OP_TIMEOUT_S,
     ) -> None:
-        if not node:
-            raise ValueError("node name must not be empty")
-        if stale_after_s <= 0:
-            raise ValueError("stale_after_s must be positive")
-        self.engine = engine
-        self.node = node
-        self.stale_after_s = stale_after_s
-        self.op_timeout_s = op_timeout_s
+        super().__init__(engine, node, stale_after_s=stale_after_s, op_timeout_s=op_timeout_s)
         self._pending_releases: set[tuple[str, str]] = set()
         """(agent, holder) whose release failed: retried until the database takes it."""
 
     async def create_tables(self) -> None:
         await create_acd_tables(self.engine)
-
-    def _stale_before(self) -> ColumnElement[datetime]:
-        return func.now() - literal(timedelta(seconds=self.stale_after_s), Interval())
 
     # ------------------------------------------------------------------ AgentReservations
 

@@ -11,9 +11,24 @@ change), so a later change of shape may drop and re-create them.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, Table, func, text
+from datetime import datetime, timedelta
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    Interval,
+    MetaData,
+    String,
+    Table,
+    func,
+    literal,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.elements import ColumnElement
 
 metadata = MetaData()
 
@@ -67,3 +82,21 @@ async def create_acd_tables(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CREATE_LOCK})
         await conn.run_sync(metadata.create_all, checkfirst=True)
+
+
+class NodeScoped:
+    """A node's end of a shared table whose rows go stale when their node stops refreshing them."""
+
+    def __init__(self, engine: AsyncEngine, node: str, *, stale_after_s: float, op_timeout_s: float) -> None:
+        if not node:
+            raise ValueError("node name must not be empty")
+        if stale_after_s <= 0:
+            raise ValueError("stale_after_s must be positive")
+        self.engine = engine
+        self.node = node
+        self.stale_after_s = stale_after_s
+        self.op_timeout_s = op_timeout_s
+
+    def _stale_before(self) -> ColumnElement[datetime]:
+        """Rows refreshed before this (the database's clock) are stale."""
+        return func.now() - literal(timedelta(seconds=self.stale_after_s), Interval())

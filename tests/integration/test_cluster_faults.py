@@ -23,7 +23,6 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +32,9 @@ from ivr.cluster.kamailio import Kamailio, KamailioError, find_kamailio
 from ivr.cluster.kamailio_conf import KamailioSettings, Node, Operator
 from ivr.cluster.postgres import PostgresCluster, PostgresUnavailable, pg_bin_dir
 from ivr.testing.prompt_cache import copy_new, default_cache, exclusive
-from ivr.testing.sipp import SippProcess, caller_pcap, free_udp_port, run_sipp, start_sipp
+from ivr.testing.sipp import SippProcess, free_udp_port
 from ivr.testing.stack import ControllerProcess, TestPbx, start_test_pbx
+from tests.integration.kamailio_nodes import at, caller_at, node_env, operator_phone, rung, wait_for_prompts
 from tests.integration.phones import SECRETS, agent, set_state, until
 
 pytestmark = pytest.mark.asterisk
@@ -85,23 +85,14 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         flows.mkdir()
         shutil.copy(HERE / "flows" / "acd_lines.yaml", flows / "acd_lines.yaml")
         for pbx, name in zip(pbxs, names, strict=True):
-            env = {
-                **pbx.env,
-                "IVR_NODE": name,
-                "IVR_DB_URL": url,
-                "IVR_AGENTS_FILE": str(HERE / "acd" / "agents.yaml"),
-                "IVR_QUEUES_FILE": str(HERE / "acd" / "queues.yaml"),
-                "IVR_FLOWS_DIR": str(flows),
-                "IVR_LOG_LEVEL": "DEBUG",
-                "IVR_HOURS_OVERRIDE": "open",
-            }
+            env = node_env(pbx, flows, node=name, db_url=url)
             nodes.append((pbx, ControllerProcess(env=env, log_path=pbx.data_dir / "controller.log")))
         with exclusive(default_cache()) as cache:
             for pbx, controller in nodes:  # one after the other: the first one migrates the database
                 copy_new(cache, pbx.pbx.sounds_dir)
                 controller.start(wait_s=START_WAIT_S)
             for pbx, controller in nodes:
-                _wait_for_prompts(controller)
+                wait_for_prompts(controller)
                 copy_new(pbx.pbx.sounds_dir, cache)
                 _has_proxy_endpoint(pbx, "once its controller is up")
         kamailio = Kamailio(
@@ -141,51 +132,15 @@ def _has_proxy_endpoint(pbx: TestPbx, when: str) -> None:
         raise AssertionError(f"Asterisk {pbx.config.name} has no 'kamailio' endpoint {when}: {exc}") from exc
 
 
-def _wait_for_prompts(proc: ControllerProcess, wait_s: float = 600.0) -> None:
-    deadline = time.monotonic() + wait_s
-    while "prompts ready" not in proc.log_text():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the controller's prompts were not ready in {wait_s:g} s")
-        time.sleep(0.5)
-
-
 async def _phone(kamailio: Kamailio, agent_id: str, *, calls: int, talk_ms: int) -> SippProcess:
-    """A SIPp operator phone registered at Kamailio that answers ``calls`` calls and hangs up after
-    ``talk_ms``."""
-    port = free_udp_port()
-    phone = await start_sipp(
-        "uas_answer_bye",
-        local_port=port,
-        calls=calls,
-        timeout_s=240,
-        keys={"answer_ms": "500", "talk_ms": str(talk_ms)},
+    return await operator_phone(
+        kamailio, agent_id, calls=calls, answer_ms=500, talk_ms=talk_ms, timeout_s=240
     )
-    registered = await run_sipp(
-        "register",
-        kamailio.address,
-        service=agent_id,
-        auth=(agent_id, SECRETS[agent_id]),
-        keys={"contact_host": "127.0.0.1", "contact_port": str(port), "expires": "600"},
-        timeout_s=15,
-    )
-    assert registered.ok, registered.describe()
-    return phone
 
 
-async def _caller(
-    target: str, tmp_path: Path, caller: str, service: str, *, wait_s: float = 60.0, **keys: str
-) -> Any:
+async def _caller(target: str, tmp_path: Path, caller: str, service: str, *, wait_s: float = 60.0) -> Any:
     """A caller at ``target`` (a node's Asterisk, or Kamailio) who waits for the IVR's BYE."""
-    pcap = caller_pcap(tmp_path / f"caller-{caller}.pcap", "", lead_silence_s=1.0, trailing_silence_s=wait_s)
-    return await run_sipp(
-        "caller_waits_bye",
-        target,
-        service=service,
-        pcap=pcap,
-        keys={"caller": caller, "display": "Cluster Faults", **keys},
-        timeout_s=wait_s + 15,
-        recv_timeout_s=wait_s + 10,
-    )
+    return await caller_at(target, tmp_path, caller, service=service, display="Cluster Faults", wait_s=wait_s)
 
 
 def _records(controller: ControllerProcess, caller: str) -> list[dict[str, Any]]:
@@ -201,14 +156,6 @@ def _one_record(controller: ControllerProcess, caller: str) -> dict[str, Any]:
 def _talking(controller: ControllerProcess, caller: str) -> bool:
     records = _records(controller, caller)
     return bool(records) and any(o["outcome"] is None and o["answered_at"] for o in records[0]["offers"])
-
-
-def _rung(record: dict[str, Any]) -> list[dict[str, Any]]:
-    return [o for o in record["offers"] if o["outcome"] != "failed:reserved elsewhere"]
-
-
-def _at(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def _log_out(controller: ControllerProcess, *agent_ids: str) -> None:
@@ -232,8 +179,12 @@ async def test_a_killed_controller_adopts_its_calls_and_the_other_node_is_untouc
     cluster: Cluster, tmp_path: Path
 ) -> None:
     (pbx_a, node_a), (pbx_b, node_b) = cluster.nodes
-    returns = await _phone(cluster.kamailio, RETURNS, calls=1, talk_ms=15_000)
-    orders = await _phone(cluster.kamailio, ORDERS, calls=1, talk_ms=15_000)
+    returns = await operator_phone(
+        cluster.kamailio, RETURNS, calls=1, answer_ms=500, talk_ms=15_000, timeout_s=240
+    )
+    orders = await operator_phone(
+        cluster.kamailio, ORDERS, calls=1, answer_ms=500, talk_ms=15_000, timeout_s=240
+    )
     try:
         set_state(node_a, RETURNS, "available")
         set_state(node_b, ORDERS, "available")
@@ -265,7 +216,7 @@ async def test_a_killed_controller_adopts_its_calls_and_the_other_node_is_untouc
                 record
             )
             assert "controller" not in (record["hangup_cause"] or ""), record  # ended live, not closed after
-            assert [(o["agent"], o["outcome"]) for o in _rung(record)] == [(operator, "answered")], record
+            assert [(o["agent"], o["outcome"]) for o in rung(record)] == [(operator, "answered")], record
         assert _one_record(node_a, "0322220001")["channel_id"].startswith(pbx_a.config.name + "-")
         assert _one_record(node_b, "0322220002")["channel_id"].startswith(pbx_b.config.name + "-")
         assert "gone (silent since" not in node_b.log_text()
@@ -280,7 +231,9 @@ async def test_postgresql_restarted_during_calls_loses_nothing_and_offers_once(
 ) -> None:
     (pbx_a, node_a), (pbx_b, node_b) = cluster.nodes
     before = int(cluster.sql("SELECT count(*) FROM calls")[0][0])
-    phone = await _phone(cluster.kamailio, RETURNS, calls=2, talk_ms=6_000)
+    phone = await operator_phone(
+        cluster.kamailio, RETURNS, calls=2, answer_ms=500, talk_ms=6_000, timeout_s=240
+    )
     try:
         set_state(node_a, RETURNS, "available")
         await until(lambda: agent(node_b, RETURNS)["state"] == "available", what="B sees 3101", within_s=5)
@@ -310,10 +263,10 @@ async def test_postgresql_restarted_during_calls_loses_nothing_and_offers_once(
                 RETURNS,
                 "completed",
             )
-            assert [(o["agent"], o["outcome"]) for o in _rung(record)] == [(RETURNS, "answered")], record
+            assert [(o["agent"], o["outcome"]) for o in rung(record)] == [(RETURNS, "answered")], record
         assert int(cluster.sql("SELECT count(*) FROM calls")[0][0]) == before + 2
         assert int(cluster.sql("SELECT count(*) FROM calls WHERE ended_at IS NULL")[0][0]) == 0
-        spans = sorted((_at(o["ring_started_at"]), _at(o["ended_at"])) for r in records for o in _rung(r))
+        spans = sorted((at(o["ring_started_at"]), at(o["ended_at"])) for r in records for o in rung(r))
         assert spans[0][1] <= spans[1][0], spans
         _no_overlapping_offers(cluster)
         await until(
@@ -331,7 +284,9 @@ async def test_a_stopped_node_is_seen_gone_its_records_closed_and_its_agent_free
 ) -> None:
     """Last: node B does not come back."""
     (pbx_a, node_a), (pbx_b, node_b) = cluster.nodes
-    phone = await _phone(cluster.kamailio, RETURNS, calls=3, talk_ms=12_000)
+    phone = await operator_phone(
+        cluster.kamailio, RETURNS, calls=3, answer_ms=500, talk_ms=12_000, timeout_s=240
+    )
     try:
         set_state(node_a, RETURNS, "available")
         await until(lambda: agent(node_b, RETURNS)["state"] == "available", what="B sees 3101", within_s=5)
@@ -364,7 +319,7 @@ async def test_a_stopped_node_is_seen_gone_its_records_closed_and_its_agent_free
         assert in_ivr["outcome"] == "abandoned", in_ivr
         assert in_ivr["hangup_cause"].startswith(gone + " (in the flow)"), in_ivr
         for record in (with_operator, in_ivr):
-            assert _at(record["ended_at"]) >= _at(record["started_at"])
+            assert at(record["ended_at"]) >= at(record["started_at"])
         assert node_a.log_text().count(f"node {node_b.env['IVR_NODE']} gone (silent since") == 1
 
         # 3101, freed by A, answers the caller waiting on A, then takes the next one there too.
@@ -377,7 +332,7 @@ async def test_a_stopped_node_is_seen_gone_its_records_closed_and_its_agent_free
             record = _one_record(node_a, caller)
             assert record["channel_id"].startswith(pbx_a.config.name + "-"), record
             assert (record["agent"], record["outcome"]) == (RETURNS, "completed"), record
-            assert [(o["agent"], o["outcome"]) for o in _rung(record)] == [(RETURNS, "answered")], record
+            assert [(o["agent"], o["outcome"]) for o in rung(record)] == [(RETURNS, "answered")], record
         _no_overlapping_offers(cluster)
         await until(
             lambda: cluster.sql("SELECT count(*) FROM acd_agent_reservations")[0][0] == "0",

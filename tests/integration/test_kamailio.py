@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -15,9 +14,10 @@ import pytest
 from ivr.cluster.kamailio import Kamailio, KamailioError, find_kamailio
 from ivr.cluster.kamailio_conf import KamailioSettings, Node, Operator
 from ivr.testing.prompt_cache import copy_new, default_cache, exclusive
-from ivr.testing.sipp import SippProcess, caller_pcap, free_udp_port, run_sipp, start_sipp
+from ivr.testing.sipp import SippProcess, free_udp_port
 from ivr.testing.stack import ControllerProcess, TestPbx, start_test_pbx
 from tests.integration.calls import newest_call
+from tests.integration.kamailio_nodes import call_through, node_env, operator_phone, wait_for_prompts
 from tests.integration.phones import SECRETS, agent, set_state, until
 
 HERE = Path(__file__).resolve().parent
@@ -48,34 +48,19 @@ def node_controller(node: TestPbx, tmp_path_factory: pytest.TempPathFactory) -> 
     files = tmp_path_factory.mktemp("node-site")
     shutil.copy(HERE / "flows" / "acd_lines.yaml", files / "acd_lines.yaml")
     proc = ControllerProcess(
-        env={
-            **node.env,
-            "IVR_AGENTS_FILE": str(HERE / "acd" / "agents.yaml"),
-            "IVR_QUEUES_FILE": str(HERE / "acd" / "queues.yaml"),
-            "IVR_FLOWS_DIR": str(files),
-            "IVR_LOG_LEVEL": "DEBUG",
-            "IVR_HOURS_OVERRIDE": "open",
-        },
+        env=node_env(node, files),
         log_path=node.data_dir / "controller.log",
     )
     with exclusive(default_cache()) as cache:
         copy_new(cache, node.pbx.sounds_dir)
         proc.start()
-        _wait_for_prompts(proc)
+        wait_for_prompts(proc)
         copy_new(node.pbx.sounds_dir, cache)
     try:
         yield proc
     finally:
         proc.stop()
         assert "Traceback" not in proc.log_text(), proc.log_tail(200)
-
-
-def _wait_for_prompts(proc: ControllerProcess, wait_s: float = 600.0) -> None:
-    deadline = time.monotonic() + wait_s
-    while "prompts ready" not in proc.log_text():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the controller's prompts were not ready in {wait_s:g} s")
-        time.sleep(0.5)
 
 
 @contextlib.asynccontextmanager
@@ -99,36 +84,8 @@ async def _front_door(
 
 
 async def _operator_phone(kamailio: Kamailio) -> SippProcess:
-    """The operator's softphone: a SIPp that answers (and hangs up after 2 s of talk), registered at
-    Kamailio with digest auth."""
-    port = free_udp_port()
-    phone = await start_sipp(
-        "uas_answer_bye", local_port=port, timeout_s=90, keys={"answer_ms": "1000", "talk_ms": "2000"}
-    )
-    registered = await run_sipp(
-        "register",
-        kamailio.address,
-        service=OPERATOR,
-        auth=(OPERATOR, SECRETS[OPERATOR]),
-        keys={"contact_host": "127.0.0.1", "contact_port": str(port), "expires": "600"},
-        timeout_s=15,
-    )
-    assert registered.ok, registered.describe()
-    return phone
-
-
-async def _call_through(kamailio: Kamailio, tmp_path: Path, caller: str) -> None:
-    pcap = caller_pcap(tmp_path / f"caller-{caller}.pcap", "", lead_silence_s=1.0, trailing_silence_s=25.0)
-    result = await run_sipp(
-        "caller_waits_bye",
-        kamailio.address,
-        service="7701",
-        pcap=pcap,
-        keys={"caller": caller, "display": "Through Kamailio"},
-        timeout_s=70,
-        recv_timeout_s=65,
-    )
-    assert result.ok, result.describe() + "\n--- kamailio ---\n" + kamailio.log_text()[-3000:]
+    """The operator's softphone (answers after 1 s, talks 2 s), registered at Kamailio with digest auth."""
+    return await operator_phone(kamailio, OPERATOR)
 
 
 async def _answered_by_the_operator(
@@ -138,7 +95,7 @@ async def _answered_by_the_operator(
     try:
         set_state(controller, OPERATOR, "available")  # the node sees no registration of its own
         await until(lambda: agent(controller, OPERATOR)["state"] == "available", what="operator available")
-        await _call_through(kamailio, tmp_path, caller)
+        await call_through(kamailio, tmp_path, caller)
         record = newest_call(controller, caller=caller)
         assert record["queue"] == "t_returns"
         assert [(o["agent"], o["outcome"]) for o in record["offers"]] == [(OPERATOR, "answered")]

@@ -8,18 +8,17 @@ import asyncio
 import shutil
 import time
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from ivr.cluster.kamailio import Kamailio, KamailioError, find_kamailio
 from ivr.cluster.kamailio_conf import KamailioSettings, Node, Operator
 from ivr.testing.prompt_cache import copy_new, default_cache, exclusive
-from ivr.testing.sipp import caller_pcap, free_udp_port, run_sipp, start_sipp
+from ivr.testing.sipp import free_udp_port, run_sipp, start_sipp
 from ivr.testing.stack import ControllerProcess, TestPbx, start_test_pbx
 from tests.integration.calls import newest_call
+from tests.integration.kamailio_nodes import at, call_through, node_env, rung, wait_for_prompts
 from tests.integration.phones import SECRETS, agent, set_state, until
 
 HERE = Path(__file__).resolve().parent
@@ -59,16 +58,7 @@ def two_nodes(
     try:
         for pbx, name in zip(pbxs, names, strict=True):
             controller = ControllerProcess(
-                env={
-                    **pbx.env,
-                    "IVR_NODE": name,
-                    "IVR_DB_URL": pg_url,
-                    "IVR_AGENTS_FILE": str(HERE / "acd" / "agents.yaml"),
-                    "IVR_QUEUES_FILE": str(HERE / "acd" / "queues.yaml"),
-                    "IVR_FLOWS_DIR": str(flows),
-                    "IVR_LOG_LEVEL": "DEBUG",
-                    "IVR_HOURS_OVERRIDE": "open",
-                },
+                env=node_env(pbx, flows, node=name, db_url=pg_url),
                 log_path=pbx.data_dir / "controller.log",
             )
             nodes.append((pbx, controller))
@@ -77,7 +67,7 @@ def two_nodes(
                 copy_new(cache, pbx.pbx.sounds_dir)
                 controller.start()
             for pbx, controller in nodes:
-                _wait_for_prompts(controller)
+                wait_for_prompts(controller)
                 copy_new(pbx.pbx.sounds_dir, cache)
         yield nodes
     finally:
@@ -87,37 +77,6 @@ def two_nodes(
             pbx.stop()
     for _, controller in nodes:
         assert "Traceback" not in controller.log_text(), controller.log_tail(200)
-
-
-def _wait_for_prompts(proc: ControllerProcess, wait_s: float = 600.0) -> None:
-    deadline = time.monotonic() + wait_s
-    while "prompts ready" not in proc.log_text():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the controller's prompts were not ready in {wait_s:g} s")
-        time.sleep(0.5)
-
-
-async def _call_through(kamailio: Kamailio, tmp_path: Path, caller: str) -> None:
-    pcap = caller_pcap(tmp_path / f"caller-{caller}.pcap", "", lead_silence_s=1.0, trailing_silence_s=25.0)
-    result = await run_sipp(
-        "caller_waits_bye",
-        kamailio.address,
-        service="7701",
-        pcap=pcap,
-        keys={"caller": caller, "display": "Two Nodes"},
-        timeout_s=70,
-        recv_timeout_s=65,
-    )
-    assert result.ok, result.describe() + "\n--- kamailio ---\n" + kamailio.log_text()[-3000:]
-
-
-def _at(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def _rung(record: dict[str, Any]) -> list[dict[str, Any]]:
-    """The offers that rang the operator's phone (a "reserved elsewhere" one never did)."""
-    return [o for o in record["offers"] if o["outcome"] != "failed:reserved elsewhere"]
 
 
 async def test_two_callers_on_two_nodes_are_answered_one_after_the_other_by_one_operator(
@@ -153,7 +112,7 @@ async def test_two_callers_on_two_nodes_are_answered_one_after_the_other_by_one_
             lambda: agent(node_b, OPERATOR)["state"] == "available", what="node B sees it", within_s=5
         )
 
-        await asyncio.gather(*(_call_through(kamailio, tmp_path, caller) for caller in CALLERS))
+        await asyncio.gather(*(call_through(kamailio, tmp_path, caller, "Two Nodes") for caller in CALLERS))
 
         records = [newest_call(node_a, caller=caller) for caller in CALLERS]
         assert {r["channel_id"].split("-")[0] for r in records} == {pbx_a.config.name, pbx_b.config.name}, [
@@ -166,8 +125,8 @@ async def test_two_callers_on_two_nodes_are_answered_one_after_the_other_by_one_
                 OPERATOR,
                 "completed",
             )
-            assert [(o["agent"], o["outcome"]) for o in _rung(record)] == [(OPERATOR, "answered")], record
-        spans = sorted((_at(o["ring_started_at"]), _at(o["ended_at"])) for r in records for o in _rung(r))
+            assert [(o["agent"], o["outcome"]) for o in rung(record)] == [(OPERATOR, "answered")], record
+        spans = sorted((at(o["ring_started_at"]), at(o["ended_at"])) for r in records for o in rung(r))
         assert spans[0][1] <= spans[1][0], spans  # the second offer rang only after the first ended
         assert (await phone.stop()).successful == 2
     finally:
@@ -227,10 +186,10 @@ async def test_the_caller_who_waited_longer_on_the_other_node_is_answered_first(
             lambda: agent(node_b, OPERATOR)["state"] == "available", what="node B sees it", within_s=5
         )
 
-        calls = [asyncio.create_task(_call_through(kamailio, tmp_path, FIFO_CALLERS[0]))]
+        calls = [asyncio.create_task(call_through(kamailio, tmp_path, FIFO_CALLERS[0], "Two Nodes"))]
         await until(lambda: agent(node_a, OPERATOR)["state"] == "on_call", what="caller 0 talks", within_s=15)
         for n, caller in enumerate(FIFO_CALLERS[1:], start=1):
-            calls.append(asyncio.create_task(_call_through(kamailio, tmp_path, caller)))
+            calls.append(asyncio.create_task(call_through(kamailio, tmp_path, caller, "Two Nodes")))
             await until(lambda n=n: _waiting(controllers) == n, what=f"caller {n} waits", within_s=10)
         await asyncio.gather(*calls)
 
@@ -239,11 +198,11 @@ async def test_the_caller_who_waited_longer_on_the_other_node_is_answered_first(
         assert on[0] == on[2] != on[1], on  # round-robin: callers 0 and 2 on one node, caller 1 on the other
         for record in records:
             assert (record["agent"], record["outcome"]) == (OPERATOR, "completed"), record
-            assert [(o["agent"], o["outcome"]) for o in _rung(record)] == [(OPERATOR, "answered")], record
-        [talk0], [offer1], [offer2] = (_rung(r) for r in records)
-        queued1, queued2 = _at(records[1]["queued_at"]), _at(records[2]["queued_at"])
-        assert queued1 < queued2 < _at(talk0["ended_at"])  # both waited when the operator freed up
-        assert _at(offer1["answered_at"]) < _at(offer2["ring_started_at"]), (offer1, offer2)
+            assert [(o["agent"], o["outcome"]) for o in rung(record)] == [(OPERATOR, "answered")], record
+        [talk0], [offer1], [offer2] = (rung(r) for r in records)
+        queued1, queued2 = at(records[1]["queued_at"]), at(records[2]["queued_at"])
+        assert queued1 < queued2 < at(talk0["ended_at"])  # both waited when the operator freed up
+        assert at(offer1["answered_at"]) < at(offer2["ring_started_at"]), (offer1, offer2)
         freed_on = node_a if on[0] == pbx_a.config.name else node_b
         assert "waits longer" in freed_on.log_text()  # it tried the operator for caller 2: refused
         assert (await phone.stop()).successful == 3

@@ -180,16 +180,21 @@ async def test_run_task_and_lazy_start_share_one_writer(store: CallStore) -> Non
     await recorder.close()
 
 
-async def test_queued_writes_share_transactions_and_a_bad_one_costs_only_itself(store: CallStore) -> None:
-    batches = 0
+def count_batches(store: CallStore) -> list[int]:
+    """Counts the store's transactions of several writes (``batch()``): ``[n]``, reset by assigning 0."""
+    count = [0]
     real_batch = store.batch
 
     def counting_batch():  # type: ignore[no-untyped-def]
-        nonlocal batches
-        batches += 1
+        count[0] += 1
         return real_batch()
 
     store.batch = counting_batch  # type: ignore[method-assign]
+    return count
+
+
+async def test_queued_writes_share_transactions_and_a_bad_one_costs_only_itself(store: CallStore) -> None:
+    batches = count_batches(store)
 
     async def bad(_store: CallStore) -> None:
         raise ValueError("a bug in one write")
@@ -206,23 +211,15 @@ async def test_queued_writes_share_transactions_and_a_bad_one_costs_only_itself(
     assert record is not None
     assert record["path"] == [f"n{i}" for i in range(40)]  # all kept, in order
     assert recorder.dropped == 1
-    assert 1 <= batches < 40  # far fewer transactions than writes
+    assert 1 <= batches[0] < 40  # far fewer transactions than writes
 
 
 async def test_writes_arriving_within_the_linger_share_one_transaction(store: CallStore) -> None:
     """Group commit: a quiet system's writes come one at a time; lingering lets them share."""
-    transactions = 0
-    real_batch = store.batch
-
-    def counting_batch():  # type: ignore[no-untyped-def]
-        nonlocal transactions
-        transactions += 1
-        return real_batch()
-
-    store.batch = counting_batch  # type: ignore[method-assign]
+    transactions = count_batches(store)
     lingering, eager = CallRecorder(store, linger_s=0.2), CallRecorder(store)
     for recorder, call in ((lingering, "c1"), (eager, "c2")):
-        transactions = 0
+        transactions[0] = 0
         for i in range(3):
             recorder.submit(node(call, f"n{i}", i))
             await asyncio.sleep(0.02)  # apart, as one call's events are
@@ -231,9 +228,9 @@ async def test_writes_arriving_within_the_linger_share_one_transaction(store: Ca
         record = await store.get_call(call)
         assert record is not None and record["path"] == ["n0", "n1", "n2"]
         if recorder is lingering:
-            assert transactions == 1
+            assert transactions == [1]
         else:
-            assert transactions == 0  # each write alone: its own transaction, no batch()
+            assert transactions == [0]  # each write alone: its own transaction, no batch()
 
 
 class DownThenUpStore:
