@@ -35,8 +35,9 @@ from typing import IO, Any
 
 from ivr.cluster.kamailio import Kamailio
 from ivr.cluster.kamailio_conf import KamailioSettings, Node
+from ivr.cluster.kamailio_db import kamailio_db_url, usrloc_schema
 from ivr.cluster.operators import operators_from_agents_file
-from ivr.cluster.postgres import PostgresCluster
+from ivr.cluster.postgres import ROLE, PostgresCluster
 from ivr.settings import PROJECT_ROOT
 
 DEMO_AGENTS = PROJECT_ROOT / "acd" / "defaults" / "agents.yaml"
@@ -202,6 +203,8 @@ async def _up(plan: ClusterPlan) -> int:
         await asyncio.to_thread(pg.start)
         if DATABASE not in pg.psql("SELECT datname FROM pg_database").split():
             pg.create_database(DATABASE)
+        if not pg.psql("SELECT to_regclass('public.location')", DATABASE).strip():
+            pg.psql(usrloc_schema(), DATABASE)  # Kamailio's registrations live there too
         for node in plan.nodes:  # one after the other: the first one migrates the database
             node.data_dir.mkdir(parents=True, exist_ok=True)
             _say(f"starting node {node.name} (ivr up --node {node.name}; output in {node.data_dir}/up.log)…")
@@ -214,6 +217,7 @@ async def _up(plan: ClusterPlan) -> int:
                 nodes=tuple(Node("127.0.0.1", n.sip_port) for n in plan.nodes),
                 operators=operators_from_agents_file(plan.agents_file),
                 listen_port=plan.kamailio_port,
+                db_url=kamailio_db_url("127.0.0.1", plan.pg_port, DATABASE, ROLE),
             ),
             plan.base_dir / "kamailio",
         )

@@ -163,7 +163,7 @@ def render_config(settings: KamailioSettings, *, dispatcher_file: Path, template
         "dispatcher_file": str(dispatcher_file),
         "agent_hashes": "\n".join(hashes) or "\t# no operators",
         "db_module": 'loadmodule "db_postgres.so"' if settings.db_url else "",
-        "usrloc_db_mode": 2 if settings.db_url else 0,  # 2: write-back, contacts survive a restart
+        "usrloc_db_mode": 1 if settings.db_url else 0,  # 1: write-through, every node reads it at once
         "usrloc_db_url": f'modparam("usrloc", "db_url", "{settings.db_url}")' if settings.db_url else "",
     }
     try:

@@ -83,7 +83,7 @@ def test_contacts_stay_in_memory_unless_a_database_is_given() -> None:
     url = "postgres://kamailio:pw@127.0.0.1:5433/kamailio"
     stored = render_config(settings(db_url=url), dispatcher_file=LIST)
     assert modparams(stored)[("usrloc", "db_url")] == url
-    assert modparams(stored)[("usrloc", "db_mode")] == "2"
+    assert modparams(stored)[("usrloc", "db_mode")] == "1"  # write-through: read by all at once
     assert 'loadmodule "db_postgres.so"' in stored
 
 

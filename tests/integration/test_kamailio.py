@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from ivr.cluster.kamailio import Kamailio, KamailioError, find_kamailio
 from ivr.cluster.kamailio_conf import KamailioSettings, Node, Operator
+from ivr.cluster.kamailio_db import kamailio_db_url, usrloc_schema
+from ivr.cluster.postgres import ROLE, PostgresCluster
 from ivr.testing.prompt_cache import copy_new, default_cache, exclusive
 from ivr.testing.sipp import SippProcess, free_udp_port
 from ivr.testing.stack import ControllerProcess, TestPbx, start_test_pbx
@@ -89,10 +91,16 @@ async def _operator_phone(kamailio: Kamailio) -> SippProcess:
 
 
 async def _answered_by_the_operator(
-    kamailio: Kamailio, controller: ControllerProcess, tmp_path: Path, caller: str
+    kamailio: Kamailio,
+    controller: ControllerProcess,
+    tmp_path: Path,
+    caller: str,
+    registered: Callable[[], list[str]] | None = None,
 ) -> None:
     phone = await _operator_phone(kamailio)
     try:
+        if registered is not None:
+            assert registered() == [OPERATOR]  # the contact Kamailio keeps for the operator
         set_state(controller, OPERATOR, "available")  # the node sees no registration of its own
         await until(lambda: agent(controller, OPERATOR)["state"] == "available", what="operator available")
         await call_through(kamailio, tmp_path, caller)
@@ -126,3 +134,27 @@ async def test_a_call_fails_over_from_a_dead_node_to_the_live_one(
     ) as kamailio:
         await _answered_by_the_operator(kamailio, node_controller, tmp_path, caller="0312230002")
         assert f"node sip:127.0.0.1:{dead.port} failed" in kamailio.log_text()
+
+
+async def test_operators_registered_at_kamailio_are_kept_in_postgresql(
+    node: TestPbx,
+    node_controller: ControllerProcess,
+    kamailio_port: int,
+    tmp_path: Path,
+    pg_cluster: PostgresCluster,
+    pg_url: str,
+) -> None:
+    """usrloc in PostgreSQL (write-through): the operator's contact is a row any node can read, and the
+    call still reaches the phone through it."""
+    database = pg_url.rsplit("/", 1)[1]
+    pg_cluster.psql(usrloc_schema(), database)
+    db_url = kamailio_db_url("127.0.0.1", pg_cluster.port, database, ROLE)
+    nodes = (Node("127.0.0.1", node.config.sip_port),)
+    async with _front_door(tmp_path / "kamailio", kamailio_port, nodes, db_url=db_url) as kamailio:
+        await _answered_by_the_operator(
+            kamailio,
+            node_controller,
+            tmp_path,
+            caller="0312230003",
+            registered=lambda: pg_cluster.psql("SELECT username FROM location", database).split(),
+        )
