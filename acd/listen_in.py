@@ -171,6 +171,8 @@ class ListenIn:
         if isinstance(event, StasisStart) and cid == session.supervisor and not session.answered:
             session.answered = True
             await self._join(session)
+        elif isinstance(event, StasisStart) and cid == session.snoop:
+            await self._mix(session)  # a channel joins a bridge only once it is in the app
         elif isinstance(event, ChannelDestroyed | StasisEnd):
             await self.end(session, f"{'supervisor' if cid == session.supervisor else 'snoop'} gone")
         elif (
@@ -204,7 +206,18 @@ class ListenIn:
             )
             s.mix_bridge = f"{s.supervisor}-mix"
             await self._ari.bridges.create(bridge_type="mixing", bridge_id=s.mix_bridge)
-            await self._ari.bridges.add_channel(s.mix_bridge, [s.supervisor, s.snoop])
+            await self._ari.bridges.add_channel(s.mix_bridge, [s.supervisor])
+        except AriError as exc:
+            log.warning("call %s: %s could not join: %s", s.call_id, s.mode, exc)
+            await self.end(s, "join failed")
+
+    async def _mix(self, s: _Session) -> None:
+        """The snoop entered the app: it joins the supervisor in the mix bridge. Added before its
+        StasisStart, Asterisk refuses it (422 "Channel not in Stasis application"), as a loaded box showed."""
+        if s.mix_bridge is None or s.snoop is None:
+            return
+        try:
+            await self._ari.bridges.add_channel(s.mix_bridge, [s.snoop])
         except AriError as exc:
             log.warning("call %s: %s could not join: %s", s.call_id, s.mode, exc)
             await self.end(s, "join failed")
