@@ -204,7 +204,8 @@ class AcdRuntime:
             return
         self._legs_vanished(legs_before - {channel.id for channel in channels})
         cut_short: set[str] = set()  # calls whose operator's leg is hung up here: not put through yet
-        talked = _conversation_agents(channels)
+        marks = _conversation_marks(channels)
+        talked = {mark.call_id: mark.agent for mark in marks.values()}
         for channel in channels:
             if not channel.id.startswith(LEG_ID_PREFIX) or channel.id in known:
                 continue
@@ -217,7 +218,7 @@ class AcdRuntime:
             with contextlib.suppress(AriError):
                 await self._ari.channels.hangup(channel.id)
         await self._conversations_ended_while_away(app_channel_ids, cut_short)
-        self._conversations_marked(channels, app_channel_ids)
+        self._conversations_marked(marks, app_channel_ids)
         self._settle_restored_agents(app_channel_ids, cut_short)
 
     def _legs_vanished(self, leg_ids: set[str]) -> None:
@@ -300,7 +301,9 @@ class AcdRuntime:
             with contextlib.suppress(AriError):
                 await self._ari.bridges.destroy(bridge.id)
 
-    def _conversations_marked(self, channels: list[Channel], app_channel_ids: set[str]) -> None:
+    def _conversations_marked(
+        self, marks: dict[str, conversation_marker.Talked], app_channel_ids: set[str]
+    ) -> None:
         """Callers put through to an operator (the mark on their channel, ``conversation_marker``) whose
         conversation is not going on any more: it ended before the restart, and the kill may have taken
         the store's writes that say so, or the operator's leg was leaving as the controller came back.
@@ -310,11 +313,10 @@ class AcdRuntime:
         if self.service is None:
             return
         dispatcher, now = self.service.dispatcher, datetime.now(UTC)
-        for channel in channels:
-            if channel.id not in app_channel_ids or channel.id.startswith(LEG_ID_PREFIX):
+        for channel_id, talked in marks.items():
+            if channel_id not in app_channel_ids or channel_id.startswith(LEG_ID_PREFIX):
                 continue
-            talked = conversation_marker.read(channel.channelvars.get(conversation_marker.VAR))
-            if talked is None or talked.call_id in dispatcher.conversations:
+            if talked.call_id in dispatcher.conversations:
                 continue
             if talked.call_id in dispatcher.ended_while_away:
                 dispatcher.talked_with.setdefault(talked.call_id, talked.agent)
@@ -533,7 +535,7 @@ class AcdRuntime:
             await self.cluster.close()
 
 
-def _conversation_agents(channels: list[Channel]) -> dict[str, str]:
-    """Call → operator, from the conversation marks on the channels (``conversation_marker``)."""
-    marks = (conversation_marker.read(c.channelvars.get(conversation_marker.VAR)) for c in channels)
-    return {m.call_id: m.agent for m in marks if m is not None}
+def _conversation_marks(channels: list[Channel]) -> dict[str, conversation_marker.Talked]:
+    """Channel id → the conversation mark on it (``conversation_marker``), read once per reconcile."""
+    marks = {c.id: conversation_marker.read(c.channelvars.get(conversation_marker.VAR)) for c in channels}
+    return {channel_id: mark for channel_id, mark in marks.items() if mark is not None}

@@ -71,7 +71,9 @@ async def operator_phone(
         keys={"contact_host": "127.0.0.1", "contact_port": str(port), "expires": "600"},
         timeout_s=15,
     )
-    assert registered.ok, registered.describe()
+    if not registered.ok:
+        await phone.stop()
+        raise AssertionError(registered.describe())
     return phone
 
 

@@ -5,9 +5,10 @@ phone registered at Kamailio, answers both, one after the other — never two of
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,10 +16,17 @@ import pytest
 from ivr.cluster.kamailio import Kamailio, KamailioError, find_kamailio
 from ivr.cluster.kamailio_conf import KamailioSettings, Node, Operator
 from ivr.testing.prompt_cache import copy_new, default_cache, exclusive
-from ivr.testing.sipp import free_udp_port, run_sipp, start_sipp
+from ivr.testing.sipp import SippProcess, free_udp_port
 from ivr.testing.stack import ControllerProcess, TestPbx, start_test_pbx
 from tests.integration.calls import newest_call
-from tests.integration.kamailio_nodes import at, call_through, node_env, rung, wait_for_prompts
+from tests.integration.kamailio_nodes import (
+    at,
+    call_through,
+    node_env,
+    operator_phone,
+    rung,
+    wait_for_prompts,
+)
 from tests.integration.phones import SECRETS, agent, set_state, until
 
 HERE = Path(__file__).resolve().parent
@@ -79,10 +87,16 @@ def two_nodes(
         assert "Traceback" not in controller.log_text(), controller.log_tail(200)
 
 
-async def test_two_callers_on_two_nodes_are_answered_one_after_the_other_by_one_operator(
-    two_nodes: list[tuple[TestPbx, ControllerProcess]], kamailio_port: int, tmp_path: Path
-) -> None:
-    (pbx_a, node_a), (pbx_b, node_b) = two_nodes
+@contextlib.asynccontextmanager
+async def _front_door(
+    two_nodes: list[tuple[TestPbx, ControllerProcess]],
+    kamailio_port: int,
+    tmp_path: Path,
+    **phone: int,
+) -> AsyncIterator[tuple[Kamailio, SippProcess]]:
+    """Kamailio round-robin over the two nodes, and the operator's phone registered there; afterwards
+    the phone and Kamailio are stopped and the operator logged out."""
+    (pbx_a, node_a), (pbx_b, _node_b) = two_nodes
     kamailio = Kamailio(
         KamailioSettings(
             nodes=(Node("127.0.0.1", pbx_a.config.sip_port), Node("127.0.0.1", pbx_b.config.sip_port)),
@@ -93,20 +107,26 @@ async def test_two_callers_on_two_nodes_are_answered_one_after_the_other_by_one_
         tmp_path / "kamailio",
     )
     await kamailio.start()
-    port = free_udp_port()
-    phone = await start_sipp(
-        "uas_answer_bye", local_port=port, calls=2, timeout_s=90, keys={"answer_ms": "500", "talk_ms": "2000"}
-    )
+    sipp: SippProcess | None = None
     try:
-        registered = await run_sipp(
-            "register",
-            kamailio.address,
-            service=OPERATOR,
-            auth=(OPERATOR, SECRETS[OPERATOR]),
-            keys={"contact_host": "127.0.0.1", "contact_port": str(port), "expires": "600"},
-            timeout_s=15,
-        )
-        assert registered.ok, registered.describe()
+        sipp = await operator_phone(kamailio, OPERATOR, timeout_s=90, **phone)
+        yield kamailio, sipp
+    finally:
+        if sipp is not None:
+            await sipp.stop()
+        await kamailio.stop()
+        status, _ = node_a.post(f"/api/agents/{OPERATOR}/state", {"state": "logged_out"})
+        assert status in (200, 409)
+
+
+async def test_two_callers_on_two_nodes_are_answered_one_after_the_other_by_one_operator(
+    two_nodes: list[tuple[TestPbx, ControllerProcess]], kamailio_port: int, tmp_path: Path
+) -> None:
+    (pbx_a, node_a), (pbx_b, node_b) = two_nodes
+    async with _front_door(two_nodes, kamailio_port, tmp_path, calls=2, answer_ms=500, talk_ms=2000) as (
+        kamailio,
+        phone,
+    ):
         set_state(node_a, OPERATOR, "available")  # through node A's API only…
         await until(
             lambda: agent(node_b, OPERATOR)["state"] == "available", what="node B sees it", within_s=5
@@ -129,11 +149,6 @@ async def test_two_callers_on_two_nodes_are_answered_one_after_the_other_by_one_
         spans = sorted((at(o["ring_started_at"]), at(o["ended_at"])) for r in records for o in rung(r))
         assert spans[0][1] <= spans[1][0], spans  # the second offer rang only after the first ended
         assert (await phone.stop()).successful == 2
-    finally:
-        await phone.stop()
-        await kamailio.stop()
-        status, _ = node_a.post(f"/api/agents/{OPERATOR}/state", {"state": "logged_out"})
-        assert status in (200, 409)
 
 
 FIFO_CALLERS = ("0312240010", "0312240011", "0312240012")
@@ -155,32 +170,12 @@ async def test_the_caller_who_waited_longer_on_the_other_node_is_answered_first(
     """FIFO within priority across nodes: caller 0 talks with the one operator on node X; then caller 1
     waits on node Y, later caller 2 on node X (round-robin). The operator frees up on node X, where
     caller 2 waits, yet caller 1 — who waited longer, on the other node — is answered first."""
-    (pbx_a, node_a), (pbx_b, node_b) = two_nodes
-    kamailio = Kamailio(
-        KamailioSettings(
-            nodes=(Node("127.0.0.1", pbx_a.config.sip_port), Node("127.0.0.1", pbx_b.config.sip_port)),
-            operators=(Operator(OPERATOR, SECRETS[OPERATOR]),),
-            listen_port=kamailio_port,
-            algorithm="round-robin",
-        ),
-        tmp_path / "kamailio",
-    )
-    await kamailio.start()
-    port = free_udp_port()
-    phone = await start_sipp(
-        "uas_answer_bye", local_port=port, calls=3, timeout_s=90, keys={"answer_ms": "300", "talk_ms": "5000"}
-    )
+    (pbx_a, node_a), (_pbx_b, node_b) = two_nodes
     controllers = [node_a, node_b]
-    try:
-        registered = await run_sipp(
-            "register",
-            kamailio.address,
-            service=OPERATOR,
-            auth=(OPERATOR, SECRETS[OPERATOR]),
-            keys={"contact_host": "127.0.0.1", "contact_port": str(port), "expires": "600"},
-            timeout_s=15,
-        )
-        assert registered.ok, registered.describe()
+    async with _front_door(two_nodes, kamailio_port, tmp_path, calls=3, answer_ms=300, talk_ms=5000) as (
+        kamailio,
+        phone,
+    ):
         set_state(node_a, OPERATOR, "available")
         await until(
             lambda: agent(node_b, OPERATOR)["state"] == "available", what="node B sees it", within_s=5
@@ -206,8 +201,3 @@ async def test_the_caller_who_waited_longer_on_the_other_node_is_answered_first(
         freed_on = node_a if on[0] == pbx_a.config.name else node_b
         assert "waits longer" in freed_on.log_text()  # it tried the operator for caller 2: refused
         assert (await phone.stop()).successful == 3
-    finally:
-        await phone.stop()
-        await kamailio.stop()
-        status, _ = node_a.post(f"/api/agents/{OPERATOR}/state", {"state": "logged_out"})
-        assert status in (200, 409)
